@@ -1,0 +1,344 @@
+//! Who is calling: passwords (argon2), bearer tokens (random, stored only as SHA-256), and the
+//! caller's role and scope (SPEC §1).
+
+use crate::{App, AppError, now};
+use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
+use chrono::{DateTime, Utc};
+use hezuo_db::entities::{station, token, user};
+use hezuo_db::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The four roles of SPEC §1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Alliance,
+    Staff,
+    Village,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Alliance => "alliance",
+            Role::Staff => "staff",
+            Role::Village => "village",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "alliance" => Some(Role::Alliance),
+            "staff" => Some(Role::Staff),
+            "village" => Some(Role::Village),
+            _ => None,
+        }
+    }
+}
+
+/// The scope ids a role is bound to, as stored with users and tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScopeIds {
+    pub alliance_id: Option<i64>,
+    pub station_id: Option<i64>,
+    pub village_id: Option<i64>,
+}
+
+/// An authenticated caller: the role and everything its scope is derived from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Principal {
+    Admin,
+    Alliance {
+        alliance_id: i64,
+    },
+    /// Staff of one station; the station's alliance, cooperative and village come with it.
+    Staff {
+        station_id: i64,
+        alliance_id: i64,
+        cooperative_id: i64,
+        village_id: i64,
+    },
+    Village {
+        village_id: i64,
+    },
+}
+
+impl Principal {
+    pub fn role(&self) -> Role {
+        match self {
+            Principal::Admin => Role::Admin,
+            Principal::Alliance { .. } => Role::Alliance,
+            Principal::Staff { .. } => Role::Staff,
+            Principal::Village { .. } => Role::Village,
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        match self {
+            Principal::Admin => Ok(()),
+            _ => Err(AppError::Forbidden),
+        }
+    }
+}
+
+/// Token text as handed to clients: a prefix that makes leaked tokens easy to spot, then 256
+/// random bits.
+const TOKEN_PREFIX: &str = "hz_";
+
+fn new_token_text() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
+}
+
+fn token_hash(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Hashes a password with argon2id (OWASP-recommended defaults), off the async threads.
+pub async fn hash_password(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Checks a password's length: long enough to resist guessing, short enough to hash cheaply.
+pub fn check_password(password: &str) -> Result<(), AppError> {
+    let n = password.chars().count();
+    if !(8..=128).contains(&n) {
+        return Err(AppError::invalid("password", "must be 8 to 128 characters"));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LoginResponse {
+    pub token: String,
+    pub role: Role,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A new token as the CLI prints it.
+#[derive(Debug, Serialize)]
+pub struct IssuedToken {
+    pub token: String,
+    pub role: Role,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Verifies the scope ids a role needs exist and that no others are given.
+pub(crate) async fn check_scope_ids(app: &App, role: Role, ids: ScopeIds) -> Result<(), AppError> {
+    use hezuo_db::entities::{alliance, village};
+    let (need, field): (Option<i64>, &str) = match role {
+        Role::Admin => (None, ""),
+        Role::Alliance => (ids.alliance_id, "alliance_id"),
+        Role::Staff => (ids.station_id, "station_id"),
+        Role::Village => (ids.village_id, "village_id"),
+    };
+    let given = [
+        ("alliance_id", ids.alliance_id),
+        ("station_id", ids.station_id),
+        ("village_id", ids.village_id),
+    ];
+    for (f, v) in given {
+        if v.is_some() && f != field {
+            return Err(AppError::invalid(
+                f,
+                format!("a {} has no {f}", role.as_str()),
+            ));
+        }
+    }
+    if role == Role::Admin {
+        return Ok(());
+    }
+    let id = need
+        .ok_or_else(|| AppError::invalid(field, format!("required for role {}", role.as_str())))?;
+    let exists = match role {
+        Role::Alliance => alliance::Entity::find_by_id(id)
+            .one(&app.db)
+            .await?
+            .is_some(),
+        Role::Staff => station::Entity::find_by_id(id)
+            .one(&app.db)
+            .await?
+            .is_some(),
+        Role::Village => village::Entity::find_by_id(id)
+            .one(&app.db)
+            .await?
+            .is_some(),
+        Role::Admin => true,
+    };
+    if exists {
+        Ok(())
+    } else {
+        Err(AppError::unknown_reference(
+            field,
+            &field.replace("_id", ""),
+        ))
+    }
+}
+
+impl App {
+    /// Issues a machine token (the CLI's `token create`). No expiry unless one is given.
+    pub async fn create_token(
+        &self,
+        role: Role,
+        ids: ScopeIds,
+        label: &str,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<IssuedToken, AppError> {
+        check_scope_ids(self, role, ids).await?;
+        self.insert_token(role, ids, None, label, expires_at).await
+    }
+
+    async fn insert_token(
+        &self,
+        role: Role,
+        ids: ScopeIds,
+        user_id: Option<i64>,
+        label: &str,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<IssuedToken, AppError> {
+        let text = new_token_text();
+        token::ActiveModel {
+            token_hash: Set(token_hash(&text)),
+            user_id: Set(user_id),
+            role: Set(role.as_str().to_owned()),
+            alliance_id: Set(ids.alliance_id),
+            station_id: Set(ids.station_id),
+            village_id: Set(ids.village_id),
+            label: Set(label.to_owned()),
+            created_at: Set(now()),
+            expires_at: Set(expires_at),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(IssuedToken {
+            token: text,
+            role,
+            expires_at,
+        })
+    }
+
+    /// `POST /auth/login`: a token for a user whose password matches.
+    pub async fn login(&self, req: LoginRequest) -> Result<LoginResponse, AppError> {
+        const BAD: AppError = AppError::Unauthorized("wrong username or password");
+        let found = user::Entity::find()
+            .filter(user::Column::Username.eq(req.username.as_str()))
+            .one(&self.db)
+            .await?;
+        let Some(u) = found else {
+            // Spend the same time as a real check, so usernames cannot be probed by timing.
+            let _ = verify_password(req.password, dummy_hash().await?).await;
+            return Err(BAD);
+        };
+        if !verify_password(req.password, u.password_hash.clone()).await || u.disabled {
+            return Err(BAD);
+        }
+        let role = Role::parse(&u.role)
+            .ok_or_else(|| AppError::Internal(format!("user {} has an unknown role", u.id)))?;
+        let ttl = chrono::Duration::from_std(self.config.login_token_ttl)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let expires_at = now() + ttl;
+        let ids = ScopeIds {
+            alliance_id: u.alliance_id,
+            station_id: u.station_id,
+            village_id: u.village_id,
+        };
+        let issued = self
+            .insert_token(role, ids, Some(u.id), "login", Some(expires_at))
+            .await?;
+        Ok(LoginResponse {
+            token: issued.token,
+            role,
+            expires_at,
+        })
+    }
+
+    /// Resolves a bearer token to its principal, or `Unauthorized`.
+    pub async fn authenticate(&self, bearer: &str) -> Result<Principal, AppError> {
+        const BAD: AppError = AppError::Unauthorized("invalid or expired token");
+        let t = token::Entity::find()
+            .filter(token::Column::TokenHash.eq(token_hash(bearer)))
+            .one(&self.db)
+            .await?
+            .ok_or(BAD)?;
+        if t.expires_at.is_some_and(|e| e <= now()) {
+            return Err(BAD);
+        }
+        if let Some(uid) = t.user_id {
+            let u = user::Entity::find_by_id(uid).one(&self.db).await?;
+            if u.is_none_or(|u| u.disabled) {
+                return Err(BAD);
+            }
+        }
+        let broken = || AppError::Internal(format!("token {} has an inconsistent scope", t.id));
+        match Role::parse(&t.role).ok_or_else(broken)? {
+            Role::Admin => Ok(Principal::Admin),
+            Role::Alliance => Ok(Principal::Alliance {
+                alliance_id: t.alliance_id.ok_or_else(broken)?,
+            }),
+            Role::Village => Ok(Principal::Village {
+                village_id: t.village_id.ok_or_else(broken)?,
+            }),
+            Role::Staff => {
+                let s = station::Entity::find_by_id(t.station_id.ok_or_else(broken)?)
+                    .one(&self.db)
+                    .await?
+                    .ok_or(BAD)?;
+                Ok(Principal::Staff {
+                    station_id: s.id,
+                    alliance_id: s.alliance_id,
+                    cooperative_id: s.cooperative_id,
+                    village_id: s.village_id,
+                })
+            }
+        }
+    }
+}
+
+/// A real argon2id hash of a random password, so that logins of unknown users cost as much as
+/// those of known ones.
+async fn dummy_hash() -> Result<String, AppError> {
+    static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    DUMMY
+        .get_or_try_init(|| hash_password(new_token_text()))
+        .await
+        .cloned()
+}

@@ -1,0 +1,39 @@
+use chrono_tz::Tz;
+use hezuo_core::Money;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Settings, read once by the CLI (flags over environment over defaults).
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    /// The deployment's time zone: periods are calendar months here (SPEC §1).
+    pub timezone: Tz,
+    /// A village's yearly collective income target when it has none of its own (SPEC §10).
+    pub income_target: Money,
+    /// How long a token from `POST /auth/login` lives.
+    pub login_token_ttl: Duration,
+    /// Largest JSON request body accepted.
+    pub json_body_limit: usize,
+}
+
+impl Config {
+    pub const DEFAULT_LISTEN: &'static str = "127.0.0.1:8080";
+    pub const DEFAULT_DATABASE_FILE: &'static str = "hezuo.db";
+    pub const DEFAULT_TIMEZONE: Tz = chrono_tz::Asia::Shanghai;
+    /// 100,000 元, a common provincial line for 薄弱村.
+    pub const DEFAULT_INCOME_TARGET: Money = Money::from_cents(10_000_000);
+
+    /// Defaults for everything but the database.
+    pub fn with_database(database_url: impl Into<String>) -> Config {
+        Config {
+            database_url: database_url.into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            timezone: Self::DEFAULT_TIMEZONE,
+            income_target: Self::DEFAULT_INCOME_TARGET,
+            login_token_ttl: Duration::from_secs(12 * 3600),
+            json_body_limit: 1024 * 1024,
+        }
+    }
+}

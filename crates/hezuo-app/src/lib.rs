@@ -1,0 +1,57 @@
+//! The use cases of hezuo. Each public operation is one business operation, runs in one
+//! database transaction where it writes, and checks the caller's scope before anything else.
+//! The HTTP server and the CLI both call these; neither touches the database directly.
+
+pub mod auth;
+mod config;
+pub mod demo;
+mod error;
+mod page;
+mod scope;
+pub mod setup;
+mod validate;
+pub mod verify;
+
+pub use auth::{Principal, Role};
+pub use config::Config;
+pub use error::AppError;
+pub use page::{Page, PageRequest};
+
+use hezuo_db::sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+/// The application: a database pool and the configuration, cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+}
+
+impl App {
+    /// Connects to the configured database and applies pending migrations.
+    pub async fn open(config: Config) -> Result<App, AppError> {
+        let db = hezuo_db::connect(&config.database_url)
+            .await
+            .map_err(|e| AppError::Internal(format!("cannot open the database: {e}")))?;
+        hezuo_db::migrate(&db).await?;
+        Ok(App {
+            db,
+            config: Arc::new(config),
+        })
+    }
+
+    /// Readiness: the database answers and every migration is applied.
+    pub async fn ready(&self) -> Result<(), AppError> {
+        hezuo_db::ping(&self.db).await?;
+        if !hezuo_db::migrations_current(&self.db).await? {
+            return Err(AppError::Internal("migrations pending".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Now, truncated to microseconds so that it reads back the same from every database.
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}

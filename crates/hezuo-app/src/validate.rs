@@ -1,0 +1,85 @@
+//! Field rules shared by the use cases.
+
+use crate::AppError;
+use hezuo_core::Money;
+
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// A display name: trimmed, non-empty, at most 100 characters (Chinese counts per character).
+pub fn name(field: &str, value: &str) -> Result<String, AppError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(AppError::invalid(field, "must not be empty"));
+    }
+    if v.chars().count() > MAX_NAME_CHARS {
+        return Err(AppError::invalid(
+            field,
+            format!("must be at most {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+/// 12-digit administrative division code (统计用区划代码) of a village.
+pub fn village_code(value: &str) -> Result<String, AppError> {
+    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(value.to_owned())
+    } else {
+        Err(AppError::invalid(
+            "code",
+            "must be the 12-digit administrative division code",
+        ))
+    }
+}
+
+pub fn non_negative(field: &str, value: Money) -> Result<Money, AppError> {
+    if value.is_negative() {
+        Err(AppError::invalid(field, "must not be negative"))
+    } else {
+        Ok(value)
+    }
+}
+
+pub fn channel_code(value: &str) -> Result<String, AppError> {
+    let ok = (1..=32).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(AppError::invalid(
+            "code",
+            "must be 1 to 32 characters of a-z, 0-9, '_' or '-'",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(name("name", "  桃源村 ").unwrap(), "桃源村");
+        assert!(name("name", "   ").is_err());
+        assert!(name("name", &"桃".repeat(100)).is_ok());
+        assert!(name("name", &"桃".repeat(101)).is_err());
+        assert!(name("name", "a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn village_codes_are_twelve_digits() {
+        assert!(village_code("320206103201").is_ok());
+        assert!(village_code("32020610320").is_err());
+        assert!(village_code("3202061032011").is_err());
+        assert!(village_code("32020610320a").is_err());
+        assert!(village_code("３２０２０６１０３２０１").is_err());
+    }
+}

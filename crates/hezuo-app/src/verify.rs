@@ -1,0 +1,191 @@
+//! `hezuo verify`: re-checks on a live database the rules the code and the schema already
+//! enforce, so that damage from outside (manual SQL, a bad restore) is found. Grows with
+//! every invariant of SPEC §8.
+
+use crate::auth::Role;
+use crate::{App, AppError};
+use hezuo_db::entities::{cooperative_member, rule_version, token, user, village};
+use hezuo_db::sea_orm::EntityTrait;
+use hezuo_ledger::RuleSet;
+
+/// One named check and what it found wrong.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: &'static str,
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.checks.iter().all(|c| c.problems.is_empty())
+    }
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for c in &self.checks {
+            if c.problems.is_empty() {
+                writeln!(f, "ok    {}", c.name)?;
+            } else {
+                writeln!(f, "FAIL  {} ({} problems)", c.name, c.problems.len())?;
+                for p in c.problems.iter().take(20) {
+                    writeln!(f, "      - {p}")?;
+                }
+                if c.problems.len() > 20 {
+                    writeln!(f, "      … and {} more", c.problems.len() - 20)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn scope_problem(
+    kind: &str,
+    id: i64,
+    role: &str,
+    a: Option<i64>,
+    s: Option<i64>,
+    v: Option<i64>,
+) -> Option<String> {
+    let ok = match Role::parse(role) {
+        Some(Role::Admin) => a.is_none() && s.is_none() && v.is_none(),
+        Some(Role::Alliance) => a.is_some() && s.is_none() && v.is_none(),
+        Some(Role::Staff) => a.is_none() && s.is_some() && v.is_none(),
+        Some(Role::Village) => a.is_none() && s.is_none() && v.is_some(),
+        None => false,
+    };
+    (!ok).then(|| {
+        format!("{kind} {id}: role {role:?} with scope alliance={a:?} station={s:?} village={v:?}")
+    })
+}
+
+pub async fn run(app: &App) -> Result<Report, AppError> {
+    let mut checks = Vec::new();
+
+    let pending = !hezuo_db::migrations_current(&app.db).await?;
+    checks.push(Check {
+        name: "schema: every migration applied",
+        problems: if pending {
+            vec!["migrations are pending: run `hezuo migrate`".into()]
+        } else {
+            vec![]
+        },
+    });
+
+    let mut problems = Vec::new();
+    for rv in rule_version::Entity::find().all(&app.db).await? {
+        let rates = [
+            rv.household_share,
+            rv.station_fee_rate,
+            rv.collective_rate,
+            rv.reserve_rate,
+            rv.rebate_rate,
+        ]
+        .map(hezuo_core::Rate::from_millionths);
+        match rates {
+            [
+                Ok(household_share),
+                Ok(station_fee_rate),
+                Ok(collective_rate),
+                Ok(reserve_rate),
+                Ok(rebate_rate),
+            ] => {
+                let set = RuleSet {
+                    household_share,
+                    station_fee_rate,
+                    collective_rate,
+                    reserve_rate,
+                    rebate_rate,
+                };
+                if let Err(e) = set.validate() {
+                    problems.push(format!(
+                        "rule version {} of cooperative {}: {e}",
+                        rv.id, rv.cooperative_id
+                    ));
+                }
+            }
+            _ => problems.push(format!("rule version {}: a rate outside 0..1", rv.id)),
+        }
+    }
+    checks.push(Check {
+        name: "rules: every rule version within SPEC §3",
+        problems,
+    });
+
+    let mut problems = Vec::new();
+    for m in cooperative_member::Entity::find().all(&app.db).await? {
+        if m.capital < 0 {
+            problems.push(format!("member {}: negative capital", m.id));
+        }
+        if m.household_id.is_some() == m.village_id.is_some() {
+            problems.push(format!(
+                "member {}: must be a household or a village, not both or neither",
+                m.id
+            ));
+        }
+    }
+    checks.push(Check {
+        name: "members: capital >= 0, one kind each",
+        problems,
+    });
+
+    let mut problems = Vec::new();
+    for v in village::Entity::find().all(&app.db).await? {
+        if v.code.len() != 12 || !v.code.bytes().all(|b| b.is_ascii_digit()) {
+            problems.push(format!(
+                "village {}: code {:?} is not 12 digits",
+                v.id, v.code
+            ));
+        }
+        if v.income_target.is_some_and(|t| t < 0) {
+            problems.push(format!("village {}: negative income target", v.id));
+        }
+    }
+    checks.push(Check {
+        name: "villages: 12-digit codes, targets >= 0",
+        problems,
+    });
+
+    let mut problems = Vec::new();
+    for u in user::Entity::find().all(&app.db).await? {
+        problems.extend(scope_problem(
+            "user",
+            u.id,
+            &u.role,
+            u.alliance_id,
+            u.station_id,
+            u.village_id,
+        ));
+        if !u.password_hash.starts_with("$argon2") {
+            problems.push(format!(
+                "user {}: password not stored as an argon2 hash",
+                u.id
+            ));
+        }
+    }
+    for t in token::Entity::find().all(&app.db).await? {
+        problems.extend(scope_problem(
+            "token",
+            t.id,
+            &t.role,
+            t.alliance_id,
+            t.station_id,
+            t.village_id,
+        ));
+        if t.token_hash.len() != 64 {
+            problems.push(format!("token {}: not stored as a SHA-256 hash", t.id));
+        }
+    }
+    checks.push(Check {
+        name: "access: users and tokens scoped as their role needs",
+        problems,
+    });
+
+    Ok(Report { checks })
+}

@@ -1,0 +1,308 @@
+//! The `hezuo` command: serve the API, migrate, issue tokens, add users, verify the books.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use hezuo_app::auth::ScopeIds;
+use hezuo_app::setup::CreateUser;
+use hezuo_app::{App, Config, Role};
+use hezuo_core::Money;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "hezuo",
+    version,
+    about = "Rural e-commerce service stations: sales credited to farmer households and village collectives"
+)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Settings: flags over environment over defaults.
+#[derive(Args)]
+struct Settings {
+    /// Database URL: sqlite://FILE?mode=rwc or postgres://… [default: SQLite file hezuo.db here]
+    #[arg(long = "database", env = "HEZUO_DATABASE_URL", global = true)]
+    database: Option<String>,
+    /// Time zone of periods and booking dates.
+    #[arg(
+        long,
+        env = "HEZUO_TIMEZONE",
+        default_value = "Asia/Shanghai",
+        global = true
+    )]
+    timezone: chrono_tz::Tz,
+    /// Default yearly income target of a village collective, in 元.
+    #[arg(
+        long,
+        env = "HEZUO_INCOME_TARGET",
+        default_value = "100000.00",
+        global = true
+    )]
+    income_target: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve the HTTP API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "HEZUO_LISTEN", default_value = Config::DEFAULT_LISTEN)]
+        listen: SocketAddr,
+        /// Seed demo data into an empty database and print an admin token.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Bearer tokens for machines and the first admin.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Users who log in with a password.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Check the invariants of the books on this database; exits 1 when any fails.
+    Verify,
+}
+
+#[derive(Args)]
+struct ScopeArgs {
+    /// Alliance id (role alliance).
+    #[arg(long)]
+    alliance: Option<i64>,
+    /// Station id (role staff).
+    #[arg(long)]
+    station: Option<i64>,
+    /// Village id (role village).
+    #[arg(long)]
+    village: Option<i64>,
+}
+
+impl ScopeArgs {
+    fn ids(&self) -> ScopeIds {
+        ScopeIds {
+            alliance_id: self.alliance,
+            station_id: self.station,
+            village_id: self.village,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a new token (shown once; only its hash is stored).
+    Create {
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[command(flatten)]
+        scope: ScopeArgs,
+        /// A note on what the token is for.
+        #[arg(long, default_value = "cli")]
+        label: String,
+        /// Days until it expires [default: never].
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from HEZUO_PASSWORD or standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[command(flatten)]
+        scope: ScopeArgs,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| "one of admin, alliance, staff, village".to_owned())
+}
+
+fn config(settings: &Settings) -> Result<Config> {
+    let url = match &settings.database {
+        Some(u) => u.clone(),
+        None => hezuo_db::sqlite_url(std::path::Path::new(Config::DEFAULT_DATABASE_FILE)),
+    };
+    let mut config = Config::with_database(url);
+    config.timezone = settings.timezone;
+    config.income_target = Money::parse(&settings.income_target)
+        .ok()
+        .filter(|m| !m.is_negative())
+        .with_context(|| {
+            format!(
+                "HEZUO_INCOME_TARGET {:?} is not an amount like 100000.00",
+                settings.income_target
+            )
+        })?;
+    Ok(config)
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("HEZUO_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn open(settings: &Settings) -> Result<App> {
+    let config = config(settings)?;
+    App::open(config).await.context("opening the database")
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Serve { listen, demo } => {
+            init_tracing();
+            let mut config = config(&cli.settings)?;
+            config.listen = listen;
+            let app = App::open(config).await.context("opening the database")?;
+            if demo {
+                let seed = hezuo_app::demo::seed(&app)
+                    .await
+                    .context("seeding demo data")?;
+                if seed.seeded {
+                    println!(
+                        "Demo data seeded. Users (password {}):",
+                        hezuo_app::demo::DEMO_PASSWORD
+                    );
+                    for (name, role) in &seed.users {
+                        println!("  {name:<18} {}", role.as_str());
+                    }
+                } else {
+                    println!("The database already has data; demo seeding skipped.");
+                }
+                let t = app
+                    .create_token(Role::Admin, ScopeIds::default(), "demo", None)
+                    .await?;
+                println!("Admin token: {}", t.token);
+            }
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("binding {listen}"))?;
+            let addr = listener.local_addr()?;
+            tracing::info!("hezuo listening on http://{addr}/ — API docs at http://{addr}/docs/");
+            hezuo_server::serve(listener, app, shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            open(&cli.settings).await?;
+            println!("migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    role,
+                    scope,
+                    label,
+                    expires_in_days,
+                },
+        } => {
+            let app = open(&cli.settings).await?;
+            let expires =
+                expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
+            let t = app
+                .create_token(role, scope.ids(), &label, expires)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", t.token);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    scope,
+                },
+        } => {
+            let app = open(&cli.settings).await?;
+            let password = match std::env::var("HEZUO_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .context("reading the password from standard input")?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let ids = scope.ids();
+            let req = CreateUser {
+                username,
+                password,
+                role,
+                alliance_id: ids.alliance_id,
+                station_id: ids.station_id,
+                village_id: ids.village_id,
+            };
+            let u = hezuo_app::setup::add_user_as_operator(&app, req)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "user {} ({}) added with id {}",
+                u.username,
+                u.role.as_str(),
+                u.id
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify => {
+            let app = open(&cli.settings).await?;
+            let report = hezuo_app::verify::run(&app)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            print!("{report}");
+            if report.ok() {
+                println!("all checks passed");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                bail!("verification failed")
+            }
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! One module per table. Amounts are `i64` in the smallest unit (cents, thousandths,
+//! millionths); the domain newtypes are applied where rows become domain values.
+
+pub mod alliance;
+pub mod channel;
+pub mod cooperative;
+pub mod cooperative_member;
+pub mod household;
+pub mod rule_version;
+pub mod station;
+pub mod token;
+pub mod user;
+pub mod village;

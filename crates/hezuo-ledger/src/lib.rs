@@ -1,0 +1,6 @@
+//! The cooperative's rules (SPEC §3) and, as they come, the attribution of sales and the period
+//! close (SPEC §4–6). Pure: no I/O.
+
+mod rules;
+
+pub use rules::{RuleError, RuleSet};
