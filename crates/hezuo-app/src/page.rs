@@ -1,7 +1,7 @@
 use crate::AppError;
 use hezuo_db::sea_orm::{
     Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Select,
-    sea_query::Expr,
+    sea_query::{Expr, ExprTrait},
 };
 use serde::Serialize;
 
@@ -71,7 +71,7 @@ where
 {
     let mut q = query.filter(scope);
     if let Some(after) = page.after {
-        q = q.filter(Expr::cust_with_values("id > ?", [after]));
+        q = q.filter(Expr::col("id").gt(after));
     }
     let mut rows = q
         .order_by(Expr::cust("id"), Order::Asc)

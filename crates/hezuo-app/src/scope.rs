@@ -3,28 +3,53 @@
 //! table at all gets `Forbidden` (403), an object outside the scope is simply not found (404).
 
 use crate::{AppError, Principal};
-use hezuo_db::sea_orm::{Condition, sea_query::Expr};
+use hezuo_db::sea_orm::Condition;
+use hezuo_db::sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement, SimpleExpr};
 
 fn all() -> Condition {
     Condition::all()
 }
 
-fn sql(text: &str, values: &[i64]) -> Condition {
-    Condition::all().add(Expr::cust_with_values(
-        text.to_owned(),
-        values.iter().copied(),
-    ))
+fn only(e: SimpleExpr) -> Condition {
+    Condition::all().add(e)
+}
+
+/// `SELECT column FROM table WHERE cond`.
+fn select(column: &'static str, table: &'static str, cond: SimpleExpr) -> SelectStatement {
+    Query::select()
+        .column(column)
+        .from(table)
+        .and_where(cond)
+        .to_owned()
+}
+
+/// The cooperatives a principal works with: those of its stations.
+fn coops_of(p: &Principal) -> Option<SimpleExpr> {
+    match *p {
+        Principal::Alliance { alliance_id } => {
+            Some(Expr::col("cooperative_id").in_subquery(select(
+                "cooperative_id",
+                "stations",
+                Expr::col("alliance_id").eq(alliance_id),
+            )))
+        }
+        Principal::Staff { cooperative_id, .. } => {
+            Some(Expr::col("cooperative_id").eq(cooperative_id))
+        }
+        _ => None,
+    }
 }
 
 /// Cooperatives: those of the caller's stations.
 pub fn cooperatives(p: &Principal) -> Result<Condition, AppError> {
     match *p {
         Principal::Admin => Ok(all()),
-        Principal::Alliance { alliance_id } => Ok(sql(
-            "id IN (SELECT cooperative_id FROM stations WHERE alliance_id = ?)",
-            &[alliance_id],
-        )),
-        Principal::Staff { cooperative_id, .. } => Ok(sql("id = ?", &[cooperative_id])),
+        Principal::Alliance { alliance_id } => Ok(only(Expr::col("id").in_subquery(select(
+            "cooperative_id",
+            "stations",
+            Expr::col("alliance_id").eq(alliance_id),
+        )))),
+        Principal::Staff { cooperative_id, .. } => Ok(only(Expr::col("id").eq(cooperative_id))),
         Principal::Village { .. } => Err(AppError::Forbidden),
     }
 }
@@ -32,53 +57,37 @@ pub fn cooperatives(p: &Principal) -> Result<Condition, AppError> {
 /// Households: village users see their village's; station staff and alliances see the members
 /// of their cooperatives (the households that may supply their stations).
 pub fn households(p: &Principal) -> Result<Condition, AppError> {
-    match *p {
-        Principal::Admin => Ok(all()),
-        Principal::Village { village_id } => Ok(sql("village_id = ?", &[village_id])),
-        Principal::Alliance { alliance_id } => Ok(sql(
-            "id IN (SELECT household_id FROM cooperative_members WHERE cooperative_id IN \
-             (SELECT cooperative_id FROM stations WHERE alliance_id = ?))",
-            &[alliance_id],
-        )),
-        Principal::Staff { cooperative_id, .. } => Ok(sql(
-            "id IN (SELECT household_id FROM cooperative_members WHERE cooperative_id = ?)",
-            &[cooperative_id],
-        )),
+    match (*p, coops_of(p)) {
+        (Principal::Admin, _) => Ok(all()),
+        (Principal::Village { village_id }, _) => Ok(only(Expr::col("village_id").eq(village_id))),
+        (_, Some(coops)) => Ok(only(Expr::col("id").in_subquery(select(
+            "household_id",
+            "cooperative_members",
+            coops,
+        )))),
+        (_, None) => Err(AppError::Forbidden),
     }
 }
 
 /// Villages: a village user's own; for stations and alliances, the villages their stations
 /// stand in and the villages of their cooperatives' members (households and collectives).
 pub fn villages(p: &Principal) -> Result<Condition, AppError> {
-    let through_coops = |coops: &str, stations: &str, v: i64| {
-        let text = format!(
-            "id IN (SELECT village_id FROM stations WHERE {stations}) \
-             OR id IN (SELECT village_id FROM cooperative_members WHERE village_id IS NOT NULL AND cooperative_id IN ({coops})) \
-             OR id IN (SELECT h.village_id FROM households h JOIN cooperative_members m ON m.household_id = h.id \
-                       WHERE m.cooperative_id IN ({coops}))"
-        );
-        sql(&text, &[v, v, v])
+    let stations = match *p {
+        Principal::Admin => return Ok(all()),
+        Principal::Village { village_id } => return Ok(only(Expr::col("id").eq(village_id))),
+        Principal::Alliance { alliance_id } => Expr::col("alliance_id").eq(alliance_id),
+        Principal::Staff { station_id, .. } => Expr::col("id").eq(station_id),
     };
-    match *p {
-        Principal::Admin => Ok(all()),
-        Principal::Village { village_id } => Ok(sql("id = ?", &[village_id])),
-        Principal::Alliance { alliance_id } => Ok(through_coops(
-            "SELECT cooperative_id FROM stations WHERE alliance_id = ?",
-            "alliance_id = ?",
-            alliance_id,
-        )),
-        Principal::Staff {
-            station_id,
-            cooperative_id,
-            ..
-        } => {
-            let text = "id IN (SELECT village_id FROM stations WHERE id = ?) \
-                 OR id IN (SELECT village_id FROM cooperative_members WHERE village_id IS NOT NULL AND cooperative_id = ?) \
-                 OR id IN (SELECT h.village_id FROM households h JOIN cooperative_members m ON m.household_id = h.id \
-                           WHERE m.cooperative_id = ?)";
-            Ok(sql(text, &[station_id, cooperative_id, cooperative_id]))
-        }
-    }
+    let coops = coops_of(p).ok_or(AppError::Forbidden)?;
+    let member_households = select("household_id", "cooperative_members", coops.clone());
+    Ok(Condition::any()
+        .add(Expr::col("id").in_subquery(select("village_id", "stations", stations)))
+        .add(Expr::col("id").in_subquery(select("village_id", "cooperative_members", coops)))
+        .add(Expr::col("id").in_subquery(select(
+            "village_id",
+            "households",
+            Expr::col("id").in_subquery(member_households),
+        ))))
 }
 
 /// Alliances: an alliance user's own; staff see their station's alliance.
@@ -86,7 +95,7 @@ pub fn alliances(p: &Principal) -> Result<Condition, AppError> {
     match *p {
         Principal::Admin => Ok(all()),
         Principal::Alliance { alliance_id } | Principal::Staff { alliance_id, .. } => {
-            Ok(sql("id = ?", &[alliance_id]))
+            Ok(only(Expr::col("id").eq(alliance_id)))
         }
         Principal::Village { .. } => Err(AppError::Forbidden),
     }
@@ -96,8 +105,8 @@ pub fn alliances(p: &Principal) -> Result<Condition, AppError> {
 pub fn stations(p: &Principal) -> Result<Condition, AppError> {
     match *p {
         Principal::Admin => Ok(all()),
-        Principal::Alliance { alliance_id } => Ok(sql("alliance_id = ?", &[alliance_id])),
-        Principal::Staff { station_id, .. } => Ok(sql("id = ?", &[station_id])),
+        Principal::Alliance { alliance_id } => Ok(only(Expr::col("alliance_id").eq(alliance_id))),
+        Principal::Staff { station_id, .. } => Ok(only(Expr::col("id").eq(station_id))),
         Principal::Village { .. } => Err(AppError::Forbidden),
     }
 }
@@ -107,7 +116,7 @@ pub fn channels(p: &Principal) -> Result<Condition, AppError> {
     match *p {
         Principal::Admin => Ok(all()),
         Principal::Alliance { alliance_id } | Principal::Staff { alliance_id, .. } => {
-            Ok(sql("alliance_id = ?", &[alliance_id]))
+            Ok(only(Expr::col("alliance_id").eq(alliance_id)))
         }
         Principal::Village { .. } => Err(AppError::Forbidden),
     }
