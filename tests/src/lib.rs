@@ -41,10 +41,10 @@ fn block_on_thread<F: std::future::Future<Output = ()> + Send + 'static>(f: F) {
             .expect("runtime");
         rt.block_on(f);
     });
-    if let Err(panic) = handle.join() {
-        if !std::thread::panicking() {
-            std::panic::resume_unwind(panic);
-        }
+    if let Err(panic) = handle.join()
+        && !std::thread::panicking()
+    {
+        std::panic::resume_unwind(panic);
     }
 }
 

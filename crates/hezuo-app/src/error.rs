@@ -16,7 +16,7 @@ pub enum AppError {
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     /// Well-formed input that breaks a rule.
-    #[error("{message}")]
+    #[error("{}{message}", field.as_ref().map(|f| format!("{f}: ")).unwrap_or_default())]
     Invalid {
         code: &'static str,
         field: Option<String>,

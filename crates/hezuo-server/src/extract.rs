@@ -33,13 +33,13 @@ fn field_of(path: &serde_path_to_error::Path, message: &str) -> Option<String> {
     if field == "." {
         field.clear();
     }
-    if message.starts_with("missing field") {
-        if let Some(name) = message.split('`').nth(1) {
-            if !field.is_empty() {
-                field.push('.');
-            }
-            field.push_str(name);
+    if message.starts_with("missing field")
+        && let Some(name) = message.split('`').nth(1)
+    {
+        if !field.is_empty() {
+            field.push('.');
         }
+        field.push_str(name);
     }
     Some(field)
 }
