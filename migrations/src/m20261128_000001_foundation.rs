@@ -42,9 +42,7 @@ async fn index(
 
 /// A rate column: BIGINT millionths in 0..=1_000_000.
 fn rate(name: &'static str) -> ColumnDef {
-    big_integer(name)
-        .check(Expr::col(name).between(0, 1_000_000))
-        .to_owned()
+    big_integer(name).check(Expr::col(name).between(0, 1_000_000)).to_owned()
 }
 
 #[async_trait::async_trait]
@@ -113,13 +111,8 @@ impl MigrationTrait for Migration {
             &["cooperative_id", "household_id"],
         )
         .await?;
-        unique_index(
-            m,
-            "cooperative_members",
-            "cooperative_members_village_key",
-            &["cooperative_id", "village_id"],
-        )
-        .await?;
+        unique_index(m, "cooperative_members", "cooperative_members_village_key", &["cooperative_id", "village_id"])
+            .await?;
 
         m.create_table(
             Table::create()
@@ -134,28 +127,15 @@ impl MigrationTrait for Migration {
                 .col(rate("rebate_rate"))
                 .col(created_at())
                 .check(Expr::cust("rebate_rate >= 600000"))
-                .check(Expr::cust(
-                    "household_share + station_fee_rate + collective_rate <= 1000000",
-                ))
+                .check(Expr::cust("household_share + station_fee_rate + collective_rate <= 1000000"))
                 .foreign_key(&mut fk("rule_versions", "cooperative_id", "cooperatives"))
                 .to_owned(),
         )
         .await?;
-        unique_index(
-            m,
-            "rule_versions",
-            "rule_versions_effective_key",
-            &["cooperative_id", "effective_from"],
-        )
-        .await?;
+        unique_index(m, "rule_versions", "rule_versions_effective_key", &["cooperative_id", "effective_from"]).await?;
 
         m.create_table(
-            Table::create()
-                .table("alliances")
-                .col(big_pk_auto("id"))
-                .col(string("name"))
-                .col(created_at())
-                .to_owned(),
+            Table::create().table("alliances").col(big_pk_auto("id")).col(string("name")).col(created_at()).to_owned(),
         )
         .await?;
 
@@ -175,13 +155,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         index(m, "stations", "stations_alliance_idx", &["alliance_id"]).await?;
-        index(
-            m,
-            "stations",
-            "stations_cooperative_idx",
-            &["cooperative_id"],
-        )
-        .await?;
+        index(m, "stations", "stations_cooperative_idx", &["cooperative_id"]).await?;
 
         m.create_table(
             Table::create()

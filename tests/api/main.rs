@@ -1,6 +1,7 @@
 //! End-to-end tests through the HTTP API, each on SQLite and (when configured) PostgreSQL.
 
 mod auth;
+mod catalog;
 mod errors;
 mod ops;
 mod setup;

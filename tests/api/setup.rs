@@ -4,155 +4,66 @@ use reqwest::StatusCode;
 async fn create_read_update_with_chinese_names(app: TestApp) {
     let a = &app.admin;
     let (s, v) = app
-        .post(
-            "/api/v1/villages",
-            a,
-            json!({"name": "安阳山村", "code": "320206103202", "income_target": 150000}),
-        )
+        .post("/api/v1/villages", a, json!({"name": "安阳山村", "code": "320206103202", "income_target": 150000}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    assert_eq!(
-        (v["name"].as_str(), v["income_target"].as_str()),
-        (Some("安阳山村"), Some("150000.00"))
-    );
+    assert_eq!((v["name"].as_str(), v["income_target"].as_str()), (Some("安阳山村"), Some("150000.00")));
     assert_eq!(v["income_target_is_default"], false);
     let village = v["id"].as_i64().unwrap();
 
-    let (_, v) = app
-        .post(
-            "/api/v1/villages",
-            a,
-            json!({"name": "火炬村", "code": "320206103203"}),
-        )
-        .await;
-    assert_eq!(
-        (
-            v["income_target"].as_str(),
-            v["income_target_is_default"].as_bool()
-        ),
-        (Some("100000.00"), Some(true))
-    );
+    let (_, v) = app.post("/api/v1/villages", a, json!({"name": "火炬村", "code": "320206103203"})).await;
+    assert_eq!((v["income_target"].as_str(), v["income_target_is_default"].as_bool()), (Some("100000.00"), Some(true)));
 
-    let (s, v) = app
-        .post(
-            "/api/v1/households",
-            a,
-            json!({"village_id": village, "name": "李秀英", "members": 3}),
-        )
-        .await;
-    assert_eq!(
-        (s, v["name"].as_str(), v["members"].as_i64()),
-        (StatusCode::CREATED, Some("李秀英"), Some(3))
-    );
+    let (s, v) =
+        app.post("/api/v1/households", a, json!({"village_id": village, "name": "李秀英", "members": 3})).await;
+    assert_eq!((s, v["name"].as_str(), v["members"].as_i64()), (StatusCode::CREATED, Some("李秀英"), Some(3)));
     let hh = v["id"].as_i64().unwrap();
-    let (s, v) = app
-        .patch(
-            &format!("/api/v1/households/{hh}"),
-            a,
-            json!({"members": 4, "name": "李秀英户"}),
-        )
-        .await;
-    assert_eq!(
-        (s, v["members"].as_i64(), v["name"].as_str()),
-        (StatusCode::OK, Some(4), Some("李秀英户"))
-    );
+    let (s, v) = app.patch(&format!("/api/v1/households/{hh}"), a, json!({"members": 4, "name": "李秀英户"})).await;
+    assert_eq!((s, v["members"].as_i64(), v["name"].as_str()), (StatusCode::OK, Some(4), Some("李秀英户")));
     let (_, v) = app.get(&format!("/api/v1/households/{hh}"), a).await;
-    assert_eq!(
-        (v["members"].as_i64(), v["name"].as_str()),
-        (Some(4), Some("李秀英户"))
-    );
+    assert_eq!((v["members"].as_i64(), v["name"].as_str()), (Some(4), Some("李秀英户")));
     // An empty PATCH changes nothing and answers the object.
-    let (s, v) = app
-        .patch(&format!("/api/v1/households/{hh}"), a, json!({}))
-        .await;
+    let (s, v) = app.patch(&format!("/api/v1/households/{hh}"), a, json!({})).await;
     assert_eq!((s, v["members"].as_i64()), (StatusCode::OK, Some(4)));
 
-    let (s, v) = app
-        .patch(
-            &format!("/api/v1/villages/{village}"),
-            a,
-            json!({"income_target": "80000.5"}),
-        )
-        .await;
+    let (s, v) = app.patch(&format!("/api/v1/villages/{village}"), a, json!({"income_target": "80000.5"})).await;
     assert_eq!(
         (s, v["income_target"].as_str(), v["name"].as_str()),
         (StatusCode::OK, Some("80000.50"), Some("安阳山村"))
     );
 
-    let coop = app
-        .create(
-            "/api/v1/cooperatives",
-            json!({"name": "阳山水蜜桃专业合作社"}),
-        )
-        .await;
+    let coop = app.create("/api/v1/cooperatives", json!({"name": "阳山水蜜桃专业合作社"})).await;
     let (s, v) = app
-        .post(
-            &format!("/api/v1/cooperatives/{coop}/members"),
-            a,
-            json!({"village_id": village, "capital": 60000}),
-        )
+        .post(&format!("/api/v1/cooperatives/{coop}/members"), a, json!({"village_id": village, "capital": 60000}))
         .await;
-    assert_eq!(
-        (s, v["capital"].as_str(), v["household_id"].is_null()),
-        (StatusCode::CREATED, Some("60000.00"), true)
-    );
+    assert_eq!((s, v["capital"].as_str(), v["household_id"].is_null()), (StatusCode::CREATED, Some("60000.00"), true));
     let member = v["id"].as_i64().unwrap();
-    let (s, v) = app
-        .patch(
-            &format!("/api/v1/cooperatives/{coop}/members/{member}"),
-            a,
-            json!({"capital": "65000.10"}),
-        )
-        .await;
-    assert_eq!(
-        (s, v["capital"].as_str()),
-        (StatusCode::OK, Some("65000.10"))
-    );
-    let (s, v) = app
-        .post(
-            &format!("/api/v1/cooperatives/{coop}/members"),
-            a,
-            json!({"household_id": hh, "capital": "0"}),
-        )
-        .await;
-    assert_eq!(
-        (s, v["capital"].as_str()),
-        (StatusCode::CREATED, Some("0.00"))
-    );
-    let (_, v) = app
-        .get(&format!("/api/v1/cooperatives/{coop}/members"), a)
-        .await;
+    let (s, v) =
+        app.patch(&format!("/api/v1/cooperatives/{coop}/members/{member}"), a, json!({"capital": "65000.10"})).await;
+    assert_eq!((s, v["capital"].as_str()), (StatusCode::OK, Some("65000.10")));
+    let (s, v) =
+        app.post(&format!("/api/v1/cooperatives/{coop}/members"), a, json!({"household_id": hh, "capital": "0"})).await;
+    assert_eq!((s, v["capital"].as_str()), (StatusCode::CREATED, Some("0.00")));
+    let (_, v) = app.get(&format!("/api/v1/cooperatives/{coop}/members"), a).await;
     assert_eq!(v["items"].as_array().unwrap().len(), 2);
 
     let rules = json!({"effective_from": "2026-01-01", "household_share": 0.7, "station_fee_rate": "0.05",
         "collective_rate": "0.05", "reserve_rate": "0.10", "rebate_rate": "0.6"});
-    let (s, v) = app
-        .post(
-            &format!("/api/v1/cooperatives/{coop}/rules"),
-            a,
-            rules.clone(),
-        )
-        .await;
+    let (s, v) = app.post(&format!("/api/v1/cooperatives/{coop}/rules"), a, rules.clone()).await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    assert_eq!(
-        (v["household_share"].as_str(), v["rebate_rate"].as_str()),
-        (Some("0.70"), Some("0.60"))
-    );
-    let (s, v) = app
-        .post(&format!("/api/v1/cooperatives/{coop}/rules"), a, rules)
-        .await;
+    assert_eq!((v["household_share"].as_str(), v["rebate_rate"].as_str()), (Some("0.70"), Some("0.60")));
+    let (s, v) = app.post(&format!("/api/v1/cooperatives/{coop}/rules"), a, rules).await;
     assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "already_exists"));
 
-    let alliance = app
-        .create("/api/v1/alliances", json!({"name": "惠山区农村电商联盟"}))
-        .await;
+    let alliance = app.create("/api/v1/alliances", json!({"name": "惠山区农村电商联盟"})).await;
     let (s, v) = app
-        .post("/api/v1/stations", a, json!({"name": "桃源村电商服务站", "village_id": village, "cooperative_id": coop, "alliance_id": alliance}))
+        .post(
+            "/api/v1/stations",
+            a,
+            json!({"name": "桃源村电商服务站", "village_id": village, "cooperative_id": coop, "alliance_id": alliance}),
+        )
         .await;
-    assert_eq!(
-        (s, v["name"].as_str()),
-        (StatusCode::CREATED, Some("桃源村电商服务站"))
-    );
+    assert_eq!((s, v["name"].as_str()), (StatusCode::CREATED, Some("桃源村电商服务站")));
     let (s, v) = app
         .post(
             "/api/v1/channels",
@@ -160,28 +71,12 @@ async fn create_read_update_with_chinese_names(app: TestApp) {
             json!({"code": "pdd", "name": "拼多多", "fee_rate": "0.03", "alliance_id": alliance}),
         )
         .await;
-    assert_eq!(
-        (s, v["fee_rate"].as_str()),
-        (StatusCode::CREATED, Some("0.03"))
-    );
+    assert_eq!((s, v["fee_rate"].as_str()), (StatusCode::CREATED, Some("0.03")));
     let ch = v["id"].as_i64().unwrap();
+    let (s, v) = app.patch(&format!("/api/v1/channels/{ch}"), a, json!({"fee_rate": "0.035"})).await;
+    assert_eq!((s, v["fee_rate"].as_str(), v["code"].as_str()), (StatusCode::OK, Some("0.035"), Some("pdd")));
     let (s, v) = app
-        .patch(
-            &format!("/api/v1/channels/{ch}"),
-            a,
-            json!({"fee_rate": "0.035"}),
-        )
-        .await;
-    assert_eq!(
-        (s, v["fee_rate"].as_str(), v["code"].as_str()),
-        (StatusCode::OK, Some("0.035"), Some("pdd"))
-    );
-    let (s, v) = app
-        .post(
-            "/api/v1/channels",
-            a,
-            json!({"code": "pdd", "name": "again", "fee_rate": "0", "alliance_id": alliance}),
-        )
+        .post("/api/v1/channels", a, json!({"code": "pdd", "name": "again", "fee_rate": "0", "alliance_id": alliance}))
         .await;
     assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "already_exists"));
 }
@@ -189,16 +84,7 @@ async fn create_read_update_with_chinese_names(app: TestApp) {
 /// Exact storage of amounts on both databases: no REAL, no float, no rounding.
 async fn amounts_round_trip_exactly(app: TestApp) {
     let a = &app.admin;
-    for (i, amount) in [
-        "0.10",
-        "99999999.99",
-        "0.01",
-        "0.00",
-        "92233720368547758.07",
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (i, amount) in ["0.10", "99999999.99", "0.01", "0.00", "92233720368547758.07"].iter().enumerate() {
         let (s, v) = app
             .post(
                 "/api/v1/villages",
@@ -211,35 +97,21 @@ async fn amounts_round_trip_exactly(app: TestApp) {
         assert_eq!(v["income_target"].as_str(), Some(*amount));
     }
     // JSON numbers are read as their decimal text, not as floats.
-    let (_, v) = app
-        .post(
-            "/api/v1/villages",
-            a,
-            json!({"name": "村", "code": "320206103100", "income_target": 0.1}),
-        )
-        .await;
+    let (_, v) =
+        app.post("/api/v1/villages", a, json!({"name": "村", "code": "320206103100", "income_target": 0.1})).await;
     assert_eq!(v["income_target"], "0.10");
     let (_, v) = app
         .post(
             "/api/v1/villages",
             a,
-            serde_json::from_str(
-                r#"{"name":"村","code":"320206103101","income_target":99999999.99}"#,
-            )
-            .unwrap(),
+            serde_json::from_str(r#"{"name":"村","code":"320206103101","income_target":99999999.99}"#).unwrap(),
         )
         .await;
     assert_eq!(v["income_target"], "99999999.99");
-    let alliance = app
-        .create("/api/v1/alliances", json!({"name": "联盟"}))
-        .await;
+    let alliance = app.create("/api/v1/alliances", json!({"name": "联盟"})).await;
     for (code_, rate) in [("a", "0.001"), ("b", "0.000001"), ("c", "1")] {
         let (s, v) = app
-            .post(
-                "/api/v1/channels",
-                a,
-                json!({"code": code_, "name": "x", "fee_rate": rate, "alliance_id": alliance}),
-            )
+            .post("/api/v1/channels", a, json!({"code": code_, "name": "x", "fee_rate": rate, "alliance_id": alliance}))
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
         let (_, v) = app.get(&format!("/api/v1/channels/{}", v["id"]), a).await;
@@ -254,11 +126,7 @@ async fn amounts_round_trip_exactly(app: TestApp) {
         ("abc", "not a number"),
     ] {
         let (s, v) = app
-            .post(
-                "/api/v1/villages",
-                a,
-                json!({"name": "村", "code": "320206103999", "income_target": amount}),
-            )
+            .post("/api/v1/villages", a, json!({"name": "村", "code": "320206103999", "income_target": amount}))
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{why}: {v}");
         assert_eq!(v["error"]["field"], "income_target", "{why}");
@@ -267,10 +135,8 @@ async fn amounts_round_trip_exactly(app: TestApp) {
         .post(
             "/api/v1/villages",
             a,
-            serde_json::from_str(
-                r#"{"name":"村","code":"320206103998","income_target":0.1000000000000000055511}"#,
-            )
-            .unwrap(),
+            serde_json::from_str(r#"{"name":"村","code":"320206103998","income_target":0.1000000000000000055511}"#)
+                .unwrap(),
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -288,109 +154,43 @@ async fn validation_of_every_set_up_field(app: TestApp) {
         (json!({"name": "村", "code": "3202061033011"}), "code"),
         (json!({"name": "村", "code": "32020610330X"}), "code"),
         (json!({"name": "村", "code": 320206103301_i64}), "code"),
-        (
-            json!({"name": "村", "code": "320206103301", "income_target": "-5"}),
-            "income_target",
-        ),
+        (json!({"name": "村", "code": "320206103301", "income_target": "-5"}), "income_target"),
     ];
     for (body, field) in villages {
         let (s, v) = app.post("/api/v1/villages", a, body.clone()).await;
-        assert_eq!(
-            (s, v["error"]["field"].as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
-            "{body} → {v}"
-        );
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{body} → {v}");
     }
-    let (s, v) = app
-        .post(
-            "/api/v1/villages",
-            a,
-            json!({"name": "重复", "code": "320206103201"}),
-        )
-        .await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::CONFLICT, "already_exists"),
-        "{v}"
-    );
+    let (s, v) = app.post("/api/v1/villages", a, json!({"name": "重复", "code": "320206103201"})).await;
+    assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "already_exists"), "{v}");
 
     for (body, field) in [
-        (
-            json!({"village_id": t.village, "name": "户", "members": 0}),
-            "members",
-        ),
-        (
-            json!({"village_id": t.village, "name": "户", "members": -1}),
-            "members",
-        ),
-        (
-            json!({"village_id": t.village, "name": "户", "members": 101}),
-            "members",
-        ),
-        (
-            json!({"village_id": t.village, "name": "户", "members": 1.5}),
-            "members",
-        ),
-        (
-            json!({"village_id": 999999, "name": "户", "members": 2}),
-            "village_id",
-        ),
-        (
-            json!({"village_id": t.village, "name": "", "members": 2}),
-            "name",
-        ),
+        (json!({"village_id": t.village, "name": "户", "members": 0}), "members"),
+        (json!({"village_id": t.village, "name": "户", "members": -1}), "members"),
+        (json!({"village_id": t.village, "name": "户", "members": 101}), "members"),
+        (json!({"village_id": t.village, "name": "户", "members": 1.5}), "members"),
+        (json!({"village_id": 999999, "name": "户", "members": 2}), "village_id"),
+        (json!({"village_id": t.village, "name": "", "members": 2}), "name"),
     ] {
         let (s, v) = app.post("/api/v1/households", a, body.clone()).await;
-        assert_eq!(
-            (s, v["error"]["field"].as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
-            "{body} → {v}"
-        );
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{body} → {v}");
     }
 
     let members = format!("/api/v1/cooperatives/{}/members", t.cooperative);
     for (body, field) in [
-        (
-            json!({"household_id": t.households[0], "capital": "-0.01"}),
-            "capital",
-        ),
-        (
-            json!({"household_id": t.households[0], "village_id": t.village, "capital": "1"}),
-            "household_id",
-        ),
+        (json!({"household_id": t.households[0], "capital": "-0.01"}), "capital"),
+        (json!({"household_id": t.households[0], "village_id": t.village, "capital": "1"}), "household_id"),
         (json!({"capital": "1"}), "household_id"),
-        (
-            json!({"household_id": 999999, "capital": "1"}),
-            "household_id",
-        ),
+        (json!({"household_id": 999999, "capital": "1"}), "household_id"),
         (json!({"village_id": 999999, "capital": "1"}), "village_id"),
-        (
-            json!({"household_id": t.households[0], "capital": "1.234"}),
-            "capital",
-        ),
+        (json!({"household_id": t.households[0], "capital": "1.234"}), "capital"),
     ] {
         let (s, v) = app.post(&members, a, body.clone()).await;
-        assert_eq!(
-            (s, v["error"]["field"].as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
-            "{body} → {v}"
-        );
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{body} → {v}");
     }
-    let (s, v) = app
-        .post(
-            &members,
-            a,
-            json!({"household_id": t.households[0], "capital": "5"}),
-        )
-        .await;
+    let (s, v) = app.post(&members, a, json!({"household_id": t.households[0], "capital": "5"})).await;
     assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "already_exists"));
-    let (s, _) = app
-        .post(
-            "/api/v1/cooperatives/999999/members",
-            a,
-            json!({"village_id": t.village, "capital": "1"}),
-        )
-        .await;
+    let (s, _) =
+        app.post("/api/v1/cooperatives/999999/members", a, json!({"village_id": t.village, "capital": "1"})).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     let rules = format!("/api/v1/cooperatives/{}/rules", t.cooperative);
@@ -409,11 +209,7 @@ async fn validation_of_every_set_up_field(app: TestApp) {
         let mut body = base.clone();
         body[field] = value;
         let (s, v) = app.post(&rules, a, body.clone()).await;
-        assert_eq!(
-            (s, v["error"]["field"].as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(expect)),
-            "{body} → {v}"
-        );
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(expect)), "{body} → {v}");
     }
     // Shares summing to exactly 1 are allowed.
     let mut body = base.clone();
@@ -437,36 +233,16 @@ async fn validation_of_every_set_up_field(app: TestApp) {
         ),
     ] {
         let (s, v) = app.post("/api/v1/stations", a, body.clone()).await;
-        assert_eq!(
-            (s, v["error"]["field"].as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
-            "{body} → {v}"
-        );
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{body} → {v}");
     }
     for (body, field) in [
-        (
-            json!({"code": "Tao Bao", "name": "x", "fee_rate": "0", "alliance_id": t.alliance}),
-            "code",
-        ),
-        (
-            json!({"code": "", "name": "x", "fee_rate": "0", "alliance_id": t.alliance}),
-            "code",
-        ),
-        (
-            json!({"code": "jd", "name": "x", "fee_rate": "1.2", "alliance_id": t.alliance}),
-            "fee_rate",
-        ),
-        (
-            json!({"code": "jd", "name": "x", "fee_rate": "0.02", "alliance_id": 999999}),
-            "alliance_id",
-        ),
+        (json!({"code": "Tao Bao", "name": "x", "fee_rate": "0", "alliance_id": t.alliance}), "code"),
+        (json!({"code": "", "name": "x", "fee_rate": "0", "alliance_id": t.alliance}), "code"),
+        (json!({"code": "jd", "name": "x", "fee_rate": "1.2", "alliance_id": t.alliance}), "fee_rate"),
+        (json!({"code": "jd", "name": "x", "fee_rate": "0.02", "alliance_id": 999999}), "alliance_id"),
     ] {
         let (s, v) = app.post("/api/v1/channels", a, body.clone()).await;
-        assert_eq!(
-            (s, v["error"]["field"].as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
-            "{body} → {v}"
-        );
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{body} → {v}");
     }
 }
 
@@ -474,11 +250,8 @@ async fn lists_page_with_cursors(app: TestApp) {
     let mut made = Vec::new();
     for i in 0..7 {
         made.push(
-            app.create(
-                "/api/v1/villages",
-                json!({"name": format!("村{i}"), "code": format!("3202061034{i:02}")}),
-            )
-            .await,
+            app.create("/api/v1/villages", json!({"name": format!("村{i}"), "code": format!("3202061034{i:02}")}))
+                .await,
         );
     }
     let mut seen = Vec::new();
@@ -492,13 +265,7 @@ async fn lists_page_with_cursors(app: TestApp) {
         let (s, v) = app.get(&path, &app.admin).await;
         assert_eq!(s, StatusCode::OK);
         pages += 1;
-        seen.extend(
-            v["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i["id"].as_i64().unwrap()),
-        );
+        seen.extend(v["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()));
         match v["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => break,
@@ -515,18 +282,18 @@ async fn demo_seeds_once(app: TestApp) {
     assert!(!second.seeded);
     let count = |path: &'static str| {
         let app = &app;
-        async move {
-            app.get(path, &app.admin).await.1["items"]
-                .as_array()
-                .unwrap()
-                .len()
-        }
+        async move { app.get(path, &app.admin).await.1["items"].as_array().unwrap().len() }
     };
     assert_eq!(count("/api/v1/villages").await, 3);
     assert_eq!(count("/api/v1/households?limit=100").await, 12);
     assert_eq!(count("/api/v1/stations").await, 2);
     assert_eq!(count("/api/v1/channels").await, 4);
     assert_eq!(count("/api/v1/cooperatives/1/members?limit=100").await, 15);
+    assert_eq!(
+        count("/api/v1/stations/1/products?limit=100").await + count("/api/v1/stations/2/products?limit=100").await,
+        30
+    );
+    assert_eq!(count("/api/v1/stations/1/lots?limit=100").await, 30);
     let (s, v) = app
         .call(
             "POST",

@@ -19,11 +19,7 @@ fn objects(t: &Tenant) -> Vec<(&'static str, i64, &'static [&'static str])> {
 }
 
 fn tokens(t: &Tenant) -> [(&'static str, &str); 3] {
-    [
-        ("alliance", t.alliance_token.as_str()),
-        ("staff", t.staff_token.as_str()),
-        ("village", t.village_token.as_str()),
-    ]
+    [("alliance", t.alliance_token.as_str()), ("staff", t.staff_token.as_str()), ("village", t.village_token.as_str())]
 }
 
 async fn reads_are_scoped_by_role_and_tenant(app: TestApp) {
@@ -33,58 +29,25 @@ async fn reads_are_scoped_by_role_and_tenant(app: TestApp) {
         for ((res, own, roles), (_, other, _)) in objects(&a).into_iter().zip(objects(&b)) {
             let allowed = roles.contains(&role);
             let (s, v) = app.get(&format!("/api/v1/{res}/{own}"), token).await;
-            let want = if allowed {
-                StatusCode::OK
-            } else {
-                StatusCode::FORBIDDEN
-            };
+            let want = if allowed { StatusCode::OK } else { StatusCode::FORBIDDEN };
             assert_eq!(s, want, "{role} GET own {res}: {v}");
             let (s, v) = app.get(&format!("/api/v1/{res}/{other}"), token).await;
-            let want = if allowed {
-                StatusCode::NOT_FOUND
-            } else {
-                StatusCode::FORBIDDEN
-            };
+            let want = if allowed { StatusCode::NOT_FOUND } else { StatusCode::FORBIDDEN };
             assert_eq!(s, want, "{role} GET other tenant's {res}: {v}");
 
             let (s, v) = app.get(&format!("/api/v1/{res}?limit=500"), token).await;
             if allowed {
                 assert_eq!(s, StatusCode::OK);
-                let ids: Vec<i64> = v["items"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|i| i["id"].as_i64().unwrap())
-                    .collect();
-                assert!(
-                    ids.contains(&own),
-                    "{role} list {res} lacks its own {own}: {ids:?}"
-                );
-                assert!(
-                    !ids.contains(&other),
-                    "{role} list {res} leaks {other}: {ids:?}"
-                );
+                let ids: Vec<i64> = v["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+                assert!(ids.contains(&own), "{role} list {res} lacks its own {own}: {ids:?}");
+                assert!(!ids.contains(&other), "{role} list {res} leaks {other}: {ids:?}");
             } else {
-                assert_eq!(
-                    (s, code(&v)),
-                    (StatusCode::FORBIDDEN, "forbidden"),
-                    "{role} list {res}"
-                );
+                assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "forbidden"), "{role} list {res}");
             }
         }
         for sub in ["members", "rules"] {
-            let (s, _) = app
-                .get(
-                    &format!("/api/v1/cooperatives/{}/{sub}", a.cooperative),
-                    token,
-                )
-                .await;
-            let (s2, _) = app
-                .get(
-                    &format!("/api/v1/cooperatives/{}/{sub}", b.cooperative),
-                    token,
-                )
-                .await;
+            let (s, _) = app.get(&format!("/api/v1/cooperatives/{}/{sub}", a.cooperative), token).await;
+            let (s2, _) = app.get(&format!("/api/v1/cooperatives/{}/{sub}", b.cooperative), token).await;
             let want = if role == "village" {
                 (StatusCode::FORBIDDEN, StatusCode::FORBIDDEN)
             } else {
@@ -97,12 +60,7 @@ async fn reads_are_scoped_by_role_and_tenant(app: TestApp) {
     }
     // Village users see exactly their village's households.
     let (_, v) = app.get("/api/v1/households", &a.village_token).await;
-    let ids: Vec<i64> = v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["id"].as_i64().unwrap())
-        .collect();
+    let ids: Vec<i64> = v["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, a.households.to_vec());
 }
 
@@ -110,45 +68,26 @@ async fn writes_are_admin_only_except_own_channels(app: TestApp) {
     let a = app.tenant(1).await;
     let b = app.tenant(2).await;
     let creates = [
-        (
-            "/api/v1/villages",
-            json!({"name": "村", "code": "320206109999"}),
-        ),
-        (
-            "/api/v1/households",
-            json!({"village_id": a.village, "name": "户", "members": 1}),
-        ),
+        ("/api/v1/villages", json!({"name": "村", "code": "320206109999"})),
+        ("/api/v1/households", json!({"village_id": a.village, "name": "户", "members": 1})),
         ("/api/v1/cooperatives", json!({"name": "社"})),
         ("/api/v1/alliances", json!({"name": "盟"})),
         (
             "/api/v1/stations",
             json!({"name": "站", "village_id": a.village, "cooperative_id": a.cooperative, "alliance_id": a.alliance}),
         ),
-        (
-            "/api/v1/users",
-            json!({"username": "sneaky", "password": "long-enough", "role": "admin"}),
-        ),
+        ("/api/v1/users", json!({"username": "sneaky", "password": "long-enough", "role": "admin"})),
     ];
     for (role, token) in tokens(&a) {
         for (path, body) in &creates {
             let (s, v) = app.post(path, token, body.clone()).await;
-            assert_eq!(
-                (s, code(&v)),
-                (StatusCode::FORBIDDEN, "forbidden"),
-                "{role} POST {path}"
-            );
+            assert_eq!((s, code(&v)), (StatusCode::FORBIDDEN, "forbidden"), "{role} POST {path}");
         }
         for (res, own, _) in objects(&a) {
             if res == "channels" {
                 continue;
             }
-            let (s, _) = app
-                .patch(
-                    &format!("/api/v1/{res}/{own}"),
-                    token,
-                    json!({"name": "改"}),
-                )
-                .await;
+            let (s, _) = app.patch(&format!("/api/v1/{res}/{own}"), token, json!({"name": "改"})).await;
             assert_eq!(s, StatusCode::FORBIDDEN, "{role} PATCH {res}");
         }
         let (s, _) = app
@@ -161,28 +100,27 @@ async fn writes_are_admin_only_except_own_channels(app: TestApp) {
         assert_eq!(s, StatusCode::FORBIDDEN, "{role} add member");
     }
     // Alliance users manage their own channels and no one else's.
-    let (s, v) = app.post("/api/v1/channels", &a.alliance_token, json!({"code": "douyin", "name": "抖音", "fee_rate": "0.05", "alliance_id": a.alliance})).await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (s, v) = app.post("/api/v1/channels", &a.alliance_token, json!({"code": "douyin", "name": "抖音", "fee_rate": "0.05", "alliance_id": b.alliance})).await;
-    assert_eq!(
-        (s, code(&v)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "unknown_reference")
-    );
-    let (s, _) = app
-        .patch(
-            &format!("/api/v1/channels/{}", b.channels[1]),
-            &a.alliance_token,
-            json!({"fee_rate": "0.5"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, v) = app
-        .patch(
-            &format!("/api/v1/channels/{}", a.channels[1]),
+        .post(
+            "/api/v1/channels",
             &a.alliance_token,
-            json!({"fee_rate": "0.06"}),
+            json!({"code": "douyin", "name": "抖音", "fee_rate": "0.05", "alliance_id": a.alliance}),
         )
         .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = app
+        .post(
+            "/api/v1/channels",
+            &a.alliance_token,
+            json!({"code": "douyin", "name": "抖音", "fee_rate": "0.05", "alliance_id": b.alliance}),
+        )
+        .await;
+    assert_eq!((s, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "unknown_reference"));
+    let (s, _) =
+        app.patch(&format!("/api/v1/channels/{}", b.channels[1]), &a.alliance_token, json!({"fee_rate": "0.5"})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, v) =
+        app.patch(&format!("/api/v1/channels/{}", a.channels[1]), &a.alliance_token, json!({"fee_rate": "0.06"})).await;
     assert_eq!((s, v["fee_rate"].as_str()), (StatusCode::OK, Some("0.06")));
     let (s, _) = app
         .post(
@@ -193,13 +131,8 @@ async fn writes_are_admin_only_except_own_channels(app: TestApp) {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // The other tenant's channel is untouched.
-    let (_, v) = app
-        .get(&format!("/api/v1/channels/{}", b.channels[1]), &app.admin)
-        .await;
+    let (_, v) = app.get(&format!("/api/v1/channels/{}", b.channels[1]), &app.admin).await;
     assert_eq!(v["fee_rate"], "0.05");
 }
 
-db_tests!(
-    reads_are_scoped_by_role_and_tenant,
-    writes_are_admin_only_except_own_channels
-);
+db_tests!(reads_are_scoped_by_role_and_tenant, writes_are_admin_only_except_own_channels);

@@ -35,10 +35,7 @@ pub struct TestApp {
 /// Runs async cleanup from `Drop` on a runtime of its own.
 fn block_on_thread<F: std::future::Future<Output = ()> + Send + 'static>(f: F) {
     let handle = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         rt.block_on(f);
     });
     if let Err(panic) = handle.join()
@@ -49,9 +46,7 @@ fn block_on_thread<F: std::future::Future<Output = ()> + Send + 'static>(f: F) {
 }
 
 fn postgres_database_url(admin_url: &str, name: &str) -> String {
-    let (base, query) = admin_url
-        .split_once('?')
-        .map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
     let prefix = base.rsplit_once('/').map_or(base, |(p, _)| p);
     match query {
         Some(q) => format!("{prefix}/{name}?{q}"),
@@ -73,44 +68,23 @@ impl TestApp {
         let (url, dir, postgres) = match db {
             Db::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
-                (
-                    hezuo_db::sqlite_url(&dir.path().join("test.db")),
-                    Some(dir),
-                    None,
-                )
+                (hezuo_db::sqlite_url(&dir.path().join("test.db")), Some(dir), None)
             }
             Db::Postgres => {
-                let admin_url = std::env::var("HEZUO_TEST_DATABASE_URL")
-                    .ok()
-                    .filter(|u| !u.is_empty())?;
+                let admin_url = std::env::var("HEZUO_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
                 let name = format!("hezuo_t_{}", uuid::Uuid::new_v4().simple());
-                let admin = hezuo_db::connect(&admin_url)
-                    .await
-                    .expect("connect to HEZUO_TEST_DATABASE_URL");
+                let admin = hezuo_db::connect(&admin_url).await.expect("connect to HEZUO_TEST_DATABASE_URL");
                 use hezuo_db::sea_orm::ConnectionTrait;
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                    .await
-                    .expect("create test database");
+                admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
                 admin.close().await.ok();
-                (
-                    postgres_database_url(&admin_url, &name),
-                    None,
-                    Some((admin_url, name)),
-                )
+                (postgres_database_url(&admin_url, &name), None, Some((admin_url, name)))
             }
         };
         let mut config = Config::with_database(url.clone());
         tweak(&mut config);
         let app = App::open(config).await.expect("open app");
-        let admin = app
-            .create_token(Role::Admin, ScopeIds::default(), "test", None)
-            .await
-            .expect("admin token")
-            .token;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let admin = app.create_token(Role::Admin, ScopeIds::default(), "test", None).await.expect("admin token").token;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(hezuo_server::serve(listener, app.clone(), async {
@@ -149,11 +123,8 @@ impl TestApp {
         let res = req.send().await.expect("request");
         let status = res.status();
         let text = res.text().await.expect("body");
-        let value = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
+        let value =
+            if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
         (status, value)
     }
 
@@ -178,18 +149,12 @@ impl TestApp {
 
     /// A machine token for a role and scope.
     pub async fn token(&self, role: Role, ids: ScopeIds) -> String {
-        self.app
-            .create_token(role, ids, "test", None)
-            .await
-            .expect("token")
-            .token
+        self.app.create_token(role, ids, "test", None).await.expect("token").token
     }
 
     /// Runs `hezuo verify` now (also done when the test ends).
     pub async fn verify(&self) {
-        let report = hezuo_app::verify::run(&self.app)
-            .await
-            .expect("verify runs");
+        let report = hezuo_app::verify::run(&self.app).await.expect("verify runs");
         assert!(report.ok(), "hezuo verify failed:\n{report}");
         self.verified.store(true, Ordering::SeqCst);
     }
@@ -205,9 +170,7 @@ impl Drop for TestApp {
         let postgres = self.postgres.take();
         block_on_thread(async move {
             if check {
-                let app = App::open(Config::with_database(url))
-                    .await
-                    .expect("reopen for verify");
+                let app = App::open(Config::with_database(url)).await.expect("reopen for verify");
                 let report = hezuo_app::verify::run(&app).await.expect("verify runs");
                 app.db.close().await.ok();
                 assert!(report.ok(), "hezuo verify failed after the test:\n{report}");
@@ -215,11 +178,7 @@ impl Drop for TestApp {
             if let Some((admin_url, name)) = postgres {
                 use hezuo_db::sea_orm::ConnectionTrait;
                 if let Ok(admin) = hezuo_db::connect(&admin_url).await {
-                    let _ = admin
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
-                        .await;
+                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
                     admin.close().await.ok();
                 }
             }
@@ -276,10 +235,7 @@ impl TestApp {
     /// Builds a tenant through the API. `n` keeps codes unique between tenants.
     pub async fn tenant(&self, n: u32) -> Tenant {
         let village = self
-            .create(
-                "/api/v1/villages",
-                json!({"name": format!("桃源村{n}"), "code": format!("3202061032{n:02}")}),
-            )
+            .create("/api/v1/villages", json!({"name": format!("桃源村{n}"), "code": format!("3202061032{n:02}")}))
             .await;
         let mut households = [0; 2];
         for (i, h) in households.iter_mut().enumerate() {
@@ -290,12 +246,7 @@ impl TestApp {
                 )
                 .await;
         }
-        let cooperative = self
-            .create(
-                "/api/v1/cooperatives",
-                json!({"name": format!("合作社{n}")}),
-            )
-            .await;
+        let cooperative = self.create("/api/v1/cooperatives", json!({"name": format!("合作社{n}")})).await;
         self.create(
             &format!("/api/v1/cooperatives/{cooperative}/members"),
             json!({"village_id": village, "capital": "60000"}),
@@ -314,9 +265,7 @@ impl TestApp {
                    "collective_rate": "0.05", "reserve_rate": "0.10", "rebate_rate": "0.60"}),
         )
         .await;
-        let alliance = self
-            .create("/api/v1/alliances", json!({"name": format!("电商联盟{n}")}))
-            .await;
+        let alliance = self.create("/api/v1/alliances", json!({"name": format!("电商联盟{n}")})).await;
         let station = self
             .create(
                 "/api/v1/stations",
@@ -329,13 +278,14 @@ impl TestApp {
                 json!({"code": "own", "name": "自营", "fee_rate": "0", "alliance_id": alliance}),
             )
             .await;
-        let taobao =
-            self.create("/api/v1/channels", json!({"code": "taobao", "name": "淘宝", "fee_rate": "0.05", "alliance_id": alliance})).await;
-        let ids = |a: Option<i64>, s: Option<i64>, v: Option<i64>| ScopeIds {
-            alliance_id: a,
-            station_id: s,
-            village_id: v,
-        };
+        let taobao = self
+            .create(
+                "/api/v1/channels",
+                json!({"code": "taobao", "name": "淘宝", "fee_rate": "0.05", "alliance_id": alliance}),
+            )
+            .await;
+        let ids =
+            |a: Option<i64>, s: Option<i64>, v: Option<i64>| ScopeIds { alliance_id: a, station_id: s, village_id: v };
         Tenant {
             village,
             households,
@@ -343,15 +293,9 @@ impl TestApp {
             alliance,
             station,
             channels: [own, taobao],
-            alliance_token: self
-                .token(Role::Alliance, ids(Some(alliance), None, None))
-                .await,
-            staff_token: self
-                .token(Role::Staff, ids(None, Some(station), None))
-                .await,
-            village_token: self
-                .token(Role::Village, ids(None, None, Some(village)))
-                .await,
+            alliance_token: self.token(Role::Alliance, ids(Some(alliance), None, None)).await,
+            staff_token: self.token(Role::Staff, ids(None, Some(station), None)).await,
+            village_token: self.token(Role::Village, ids(None, None, Some(village))).await,
         }
     }
 }

@@ -3,9 +3,7 @@
 
 use crate::{App, AppError, now};
 use argon2::Argon2;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use chrono::{DateTime, Utc};
 use hezuo_db::entities::{station, token, user};
 use hezuo_db::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -89,6 +87,13 @@ impl Principal {
     }
 }
 
+/// Who acted, for the journal: the token used and, for logged-in users, the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub token_id: Option<i64>,
+}
+
 /// Token text as handed to clients: a prefix that makes leaked tokens easy to spot, then 256
 /// random bits.
 const TOKEN_PREFIX: &str = "hz_";
@@ -119,11 +124,7 @@ pub async fn hash_password(password: String) -> Result<String, AppError> {
 async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
+            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
             .unwrap_or(false)
     })
     .await
@@ -170,47 +171,23 @@ pub(crate) async fn check_scope_ids(app: &App, role: Role, ids: ScopeIds) -> Res
         Role::Staff => (ids.station_id, "station_id"),
         Role::Village => (ids.village_id, "village_id"),
     };
-    let given = [
-        ("alliance_id", ids.alliance_id),
-        ("station_id", ids.station_id),
-        ("village_id", ids.village_id),
-    ];
+    let given = [("alliance_id", ids.alliance_id), ("station_id", ids.station_id), ("village_id", ids.village_id)];
     for (f, v) in given {
         if v.is_some() && f != field {
-            return Err(AppError::invalid(
-                f,
-                format!("a {} has no {f}", role.as_str()),
-            ));
+            return Err(AppError::invalid(f, format!("a {} has no {f}", role.as_str())));
         }
     }
     if role == Role::Admin {
         return Ok(());
     }
-    let id = need
-        .ok_or_else(|| AppError::invalid(field, format!("required for role {}", role.as_str())))?;
+    let id = need.ok_or_else(|| AppError::invalid(field, format!("required for role {}", role.as_str())))?;
     let exists = match role {
-        Role::Alliance => alliance::Entity::find_by_id(id)
-            .one(&app.db)
-            .await?
-            .is_some(),
-        Role::Staff => station::Entity::find_by_id(id)
-            .one(&app.db)
-            .await?
-            .is_some(),
-        Role::Village => village::Entity::find_by_id(id)
-            .one(&app.db)
-            .await?
-            .is_some(),
+        Role::Alliance => alliance::Entity::find_by_id(id).one(&app.db).await?.is_some(),
+        Role::Staff => station::Entity::find_by_id(id).one(&app.db).await?.is_some(),
+        Role::Village => village::Entity::find_by_id(id).one(&app.db).await?.is_some(),
         Role::Admin => true,
     };
-    if exists {
-        Ok(())
-    } else {
-        Err(AppError::unknown_reference(
-            field,
-            &field.replace("_id", ""),
-        ))
-    }
+    if exists { Ok(()) } else { Err(AppError::unknown_reference(field, &field.replace("_id", ""))) }
 }
 
 impl App {
@@ -249,20 +226,13 @@ impl App {
         }
         .insert(&self.db)
         .await?;
-        Ok(IssuedToken {
-            token: text,
-            role,
-            expires_at,
-        })
+        Ok(IssuedToken { token: text, role, expires_at })
     }
 
     /// `POST /auth/login`: a token for a user whose password matches.
     pub async fn login(&self, req: LoginRequest) -> Result<LoginResponse, AppError> {
         const BAD: AppError = AppError::Unauthorized("wrong username or password");
-        let found = user::Entity::find()
-            .filter(user::Column::Username.eq(req.username.as_str()))
-            .one(&self.db)
-            .await?;
+        let found = user::Entity::find().filter(user::Column::Username.eq(req.username.as_str())).one(&self.db).await?;
         let Some(u) = found else {
             // Spend the same time as a real check, so usernames cannot be probed by timing.
             let _ = verify_password(req.password, dummy_hash().await?).await;
@@ -271,28 +241,18 @@ impl App {
         if !verify_password(req.password, u.password_hash.clone()).await || u.disabled {
             return Err(BAD);
         }
-        let role = Role::parse(&u.role)
-            .ok_or_else(|| AppError::Internal(format!("user {} has an unknown role", u.id)))?;
-        let ttl = chrono::Duration::from_std(self.config.login_token_ttl)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let role =
+            Role::parse(&u.role).ok_or_else(|| AppError::Internal(format!("user {} has an unknown role", u.id)))?;
+        let ttl =
+            chrono::Duration::from_std(self.config.login_token_ttl).map_err(|e| AppError::Internal(e.to_string()))?;
         let expires_at = now() + ttl;
-        let ids = ScopeIds {
-            alliance_id: u.alliance_id,
-            station_id: u.station_id,
-            village_id: u.village_id,
-        };
-        let issued = self
-            .insert_token(role, ids, Some(u.id), "login", Some(expires_at))
-            .await?;
-        Ok(LoginResponse {
-            token: issued.token,
-            role,
-            expires_at,
-        })
+        let ids = ScopeIds { alliance_id: u.alliance_id, station_id: u.station_id, village_id: u.village_id };
+        let issued = self.insert_token(role, ids, Some(u.id), "login", Some(expires_at)).await?;
+        Ok(LoginResponse { token: issued.token, role, expires_at })
     }
 
-    /// Resolves a bearer token to its principal, or `Unauthorized`.
-    pub async fn authenticate(&self, bearer: &str) -> Result<Principal, AppError> {
+    /// Resolves a bearer token to its principal and actor, or `Unauthorized`.
+    pub async fn authenticate(&self, bearer: &str) -> Result<(Principal, Actor), AppError> {
         const BAD: AppError = AppError::Unauthorized("invalid or expired token");
         let t = token::Entity::find()
             .filter(token::Column::TokenHash.eq(token_hash(bearer)))
@@ -309,27 +269,23 @@ impl App {
             }
         }
         let broken = || AppError::Internal(format!("token {} has an inconsistent scope", t.id));
-        match Role::parse(&t.role).ok_or_else(broken)? {
-            Role::Admin => Ok(Principal::Admin),
-            Role::Alliance => Ok(Principal::Alliance {
-                alliance_id: t.alliance_id.ok_or_else(broken)?,
-            }),
-            Role::Village => Ok(Principal::Village {
-                village_id: t.village_id.ok_or_else(broken)?,
-            }),
+        let actor = Actor { user_id: t.user_id, token_id: Some(t.id) };
+        let principal = match Role::parse(&t.role).ok_or_else(broken)? {
+            Role::Admin => Principal::Admin,
+            Role::Alliance => Principal::Alliance { alliance_id: t.alliance_id.ok_or_else(broken)? },
+            Role::Village => Principal::Village { village_id: t.village_id.ok_or_else(broken)? },
             Role::Staff => {
-                let s = station::Entity::find_by_id(t.station_id.ok_or_else(broken)?)
-                    .one(&self.db)
-                    .await?
-                    .ok_or(BAD)?;
-                Ok(Principal::Staff {
+                let s =
+                    station::Entity::find_by_id(t.station_id.ok_or_else(broken)?).one(&self.db).await?.ok_or(BAD)?;
+                Principal::Staff {
                     station_id: s.id,
                     alliance_id: s.alliance_id,
                     cooperative_id: s.cooperative_id,
                     village_id: s.village_id,
-                })
+                }
             }
-        }
+        };
+        Ok((principal, actor))
     }
 }
 
@@ -337,8 +293,5 @@ impl App {
 /// those of known ones.
 async fn dummy_hash() -> Result<String, AppError> {
     static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-    DUMMY
-        .get_or_try_init(|| hash_password(new_token_text()))
-        .await
-        .cloned()
+    DUMMY.get_or_try_init(|| hash_password(new_token_text())).await.cloned()
 }

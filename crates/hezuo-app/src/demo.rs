@@ -20,11 +20,8 @@ pub struct DemoSeed {
     pub users: Vec<(String, Role)>,
 }
 
-const VILLAGES: [(&str, &str); 3] = [
-    ("桃源村", "320206103201"),
-    ("安阳山村", "320206103202"),
-    ("火炬村", "320206103203"),
-];
+const VILLAGES: [(&str, &str); 3] =
+    [("桃源村", "320206103201"), ("安阳山村", "320206103202"), ("火炬村", "320206103203")];
 
 const HOUSEHOLDS: [(&str, usize, i32); 12] = [
     ("王建国", 0, 4),
@@ -52,57 +49,29 @@ fn r(s: &str) -> Result<Rate, AppError> {
 /// Seeds the demo unless the database already holds an alliance.
 pub async fn seed(app: &App) -> Result<DemoSeed, AppError> {
     if alliance::Entity::find().count(&app.db).await? > 0 {
-        return Ok(DemoSeed {
-            seeded: false,
-            users: Vec::new(),
-        });
+        return Ok(DemoSeed { seeded: false, users: Vec::new() });
     }
     let admin = Principal::Admin;
     let mut villages = Vec::new();
     for (name, code) in VILLAGES {
         let v = app
-            .create_village(
-                &admin,
-                CreateVillage {
-                    name: name.into(),
-                    code: code.into(),
-                    income_target: None,
-                },
-            )
+            .create_village(&admin, CreateVillage { name: name.into(), code: code.into(), income_target: None })
             .await?;
         villages.push(v);
     }
     let mut households = Vec::new();
     for (name, v, members) in HOUSEHOLDS {
         let h = app
-            .create_household(
-                &admin,
-                CreateHousehold {
-                    village_id: villages[v].id,
-                    name: name.into(),
-                    members,
-                },
-            )
+            .create_household(&admin, CreateHousehold { village_id: villages[v].id, name: name.into(), members })
             .await?;
         households.push(h);
     }
-    let coop = app
-        .create_cooperative(
-            &admin,
-            CreateCooperative {
-                name: "阳山水蜜桃专业合作社".into(),
-            },
-        )
-        .await?;
+    let coop = app.create_cooperative(&admin, CreateCooperative { name: "阳山水蜜桃专业合作社".into() }).await?;
     for (v, capital) in villages.iter().zip(["60000", "40000", "30000"]) {
         app.add_member(
             &admin,
             coop.id,
-            CreateMember {
-                household_id: None,
-                village_id: Some(v.id),
-                capital: m(capital)?,
-            },
+            CreateMember { household_id: None, village_id: Some(v.id), capital: m(capital)? },
         )
         .await?;
     }
@@ -111,16 +80,11 @@ pub async fn seed(app: &App) -> Result<DemoSeed, AppError> {
         app.add_member(
             &admin,
             coop.id,
-            CreateMember {
-                household_id: Some(h.id),
-                village_id: None,
-                capital: m(capital)?,
-            },
+            CreateMember { household_id: Some(h.id), village_id: None, capital: m(capital)? },
         )
         .await?;
     }
-    let start = NaiveDate::from_ymd_opt(2025, 1, 1)
-        .ok_or_else(|| AppError::Internal("demo date".into()))?;
+    let start = NaiveDate::from_ymd_opt(2025, 1, 1).ok_or_else(|| AppError::Internal("demo date".into()))?;
     app.add_rule_version(
         &admin,
         coop.id,
@@ -134,17 +98,9 @@ pub async fn seed(app: &App) -> Result<DemoSeed, AppError> {
         },
     )
     .await?;
-    let alliance = app
-        .create_alliance(
-            &admin,
-            CreateAlliance {
-                name: "惠山区农村电商联盟".into(),
-            },
-        )
-        .await?;
+    let alliance = app.create_alliance(&admin, CreateAlliance { name: "惠山区农村电商联盟".into() }).await?;
     let mut stations = Vec::new();
-    for (name, v) in [("阳山镇桃源村电商服务站", 0), ("阳山镇火炬村电商服务站", 2)]
-    {
+    for (name, v) in [("阳山镇桃源村电商服务站", 0), ("阳山镇火炬村电商服务站", 2)] {
         let s = app
             .create_station(
                 &admin,
@@ -166,34 +122,18 @@ pub async fn seed(app: &App) -> Result<DemoSeed, AppError> {
     ] {
         app.create_channel(
             &admin,
-            CreateChannel {
-                code: code.into(),
-                name: name.into(),
-                fee_rate: r(fee)?,
-                alliance_id: alliance.id,
-            },
+            CreateChannel { code: code.into(), name: name.into(), fee_rate: r(fee)?, alliance_id: alliance.id },
         )
         .await?;
     }
     let users = [
         ("admin", Role::Admin, None, None, None),
         ("alliance", Role::Alliance, Some(alliance.id), None, None),
-        (
-            "staff-taoyuan",
-            Role::Staff,
-            None,
-            Some(stations[0].id),
-            None,
-        ),
+        ("staff-taoyuan", Role::Staff, None, Some(stations[0].id), None),
         ("staff-huoju", Role::Staff, None, Some(stations[1].id), None),
-        (
-            "village-taoyuan",
-            Role::Village,
-            None,
-            None,
-            Some(villages[0].id),
-        ),
+        ("village-taoyuan", Role::Village, None, None, Some(villages[0].id)),
     ];
+    seed_catalog(app, &stations, &households).await?;
     let mut made = Vec::new();
     for (username, role, alliance_id, station_id, village_id) in users {
         app.create_user(
@@ -210,8 +150,85 @@ pub async fn seed(app: &App) -> Result<DemoSeed, AppError> {
         .await?;
         made.push((username.to_owned(), role));
     }
-    Ok(DemoSeed {
-        seeded: true,
-        users: made,
-    })
+    Ok(DemoSeed { seeded: true, users: made })
+}
+
+/// (name, unit, price, category, low-stock threshold)
+const PRODUCTS: [(&str, &str, &str, &str, &str); 30] = [
+    ("阳山水蜜桃（精品礼盒）", "box", "168.00", "鲜果", "20"),
+    ("阳山水蜜桃", "斤", "15.80", "鲜果", "200"),
+    ("白凤桃", "斤", "9.90", "鲜果", "100"),
+    ("湖景蜜露", "斤", "12.80", "鲜果", "100"),
+    ("黄桃", "斤", "8.80", "鲜果", "50"),
+    ("青梅", "斤", "6.50", "鲜果", "30"),
+    ("杨梅", "斤", "25.00", "鲜果", "30"),
+    ("枇杷", "斤", "18.00", "鲜果", "30"),
+    ("葡萄", "斤", "10.00", "鲜果", "50"),
+    ("板栗", "斤", "13.50", "干果", "50"),
+    ("银杏果", "斤", "22.00", "干果", "20"),
+    ("桃胶", "斤", "38.00", "干货", "10"),
+    ("碧螺春茶叶", "斤", "680.00", "茶叶", "5"),
+    ("阳山白茶", "斤", "420.00", "茶叶", "5"),
+    ("新米（粳米）", "kg", "6.80", "粮油", "500"),
+    ("糯米", "kg", "8.50", "粮油", "100"),
+    ("菜籽油", "桶", "98.00", "粮油", "20"),
+    ("土鸡蛋", "piece", "1.50", "禽蛋", "300"),
+    ("咸鸭蛋", "piece", "2.50", "禽蛋", "200"),
+    ("散养土鸡", "只", "128.00", "禽蛋", "10"),
+    ("百花蜂蜜", "瓶", "58.00", "土特产", "20"),
+    ("桃花酒", "瓶", "88.00", "土特产", "10"),
+    ("腊肉", "斤", "45.00", "土特产", "20"),
+    ("年糕", "斤", "9.00", "土特产", "50"),
+    ("青团", "box", "36.00", "土特产", "20"),
+    ("桂花糕", "box", "32.00", "土特产", "20"),
+    ("太湖白虾", "斤", "60.00", "水产", "20"),
+    ("莲藕", "斤", "5.50", "蔬菜", "100"),
+    ("茭白", "斤", "6.00", "蔬菜", "100"),
+    ("竹笋", "斤", "7.50", "蔬菜", "100"),
+];
+
+/// About 30 products over the two stations, with lots received from the households over the
+/// last three months at a floor of about 65 % of the list price.
+async fn seed_catalog(app: &App, stations: &[Station], households: &[Household]) -> Result<(), AppError> {
+    use crate::catalog::{CreateLot, CreateProduct};
+    use hezuo_catalog::ProductStatus;
+    use hezuo_core::Quantity;
+
+    let admin = Principal::Admin;
+    let actor = crate::Actor::default();
+    let now = chrono::Utc::now();
+    for (i, (name, unit, price, category, threshold)) in PRODUCTS.iter().enumerate() {
+        let station = &stations[i % stations.len()];
+        let price = m(price)?;
+        let product = app
+            .create_product(
+                &admin,
+                station.id,
+                CreateProduct {
+                    name: (*name).into(),
+                    unit: (*unit).into(),
+                    price,
+                    status: Some(if i % 10 == 9 { ProductStatus::Draft } else { ProductStatus::Listed }),
+                    category: Some((*category).into()),
+                    description: None,
+                    image_urls: None,
+                    low_stock_threshold: Quantity::parse(threshold).ok(),
+                },
+            )
+            .await?;
+        let floor = Money::round(price.to_decimal() * hezuo_core::Decimal::new(65, 2))?;
+        for k in 0..2 {
+            let household = &households[(i * 2 + k) % households.len()];
+            let quantity = Quantity::from_thousandths(1_000 * (40 + ((i * 37 + k * 53) % 160) as i64));
+            let received_at = now - chrono::Duration::days((90 - (i as i64 * 2) - k as i64 * 20).max(1));
+            app.create_lot(
+                &admin,
+                &actor,
+                product.id,
+                CreateLot { household_id: household.id, quantity, floor_price: floor, received_at: Some(received_at) },
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }

@@ -17,11 +17,10 @@ pub enum AppError {
     Conflict { code: &'static str, message: String },
     /// Well-formed input that breaks a rule.
     #[error("{}{message}", field.as_ref().map(|f| format!("{f}: ")).unwrap_or_default())]
-    Invalid {
-        code: &'static str,
-        field: Option<String>,
-        message: String,
-    },
+    Invalid { code: &'static str, field: Option<String>, message: String },
+    /// A bulk import with bad rows: nothing was imported; every bad row is listed.
+    #[error("{message}")]
+    Rejected { code: &'static str, message: String, rows: Vec<hezuo_catalog::import::RowError> },
     /// Anything else: logged in full, reported without details.
     #[error("internal error: {0}")]
     Internal(String),
@@ -29,11 +28,7 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
-        AppError::Invalid {
-            code: "invalid_field",
-            field: Some(field.to_owned()),
-            message: message.into(),
-        }
+        AppError::Invalid { code: "invalid_field", field: Some(field.to_owned()), message: message.into() }
     }
 
     pub fn unknown_reference(field: &str, what: &str) -> AppError {
@@ -45,30 +40,15 @@ impl AppError {
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
-        AppError::Conflict {
-            code,
-            message: message.into(),
-        }
+        AppError::Conflict { code, message: message.into() }
     }
 }
 
 /// Unique keys whose violation is the client's doing, by the names each database reports.
 const UNIQUE_KEYS: &[(&str, &str, &str)] = &[
-    (
-        "villages_code_key",
-        "villages.code",
-        "a village with this code already exists",
-    ),
-    (
-        "users_username_key",
-        "users.username",
-        "this username is taken",
-    ),
-    (
-        "channels_code_key",
-        "channels.alliance_id, channels.code",
-        "the alliance already has a channel with this code",
-    ),
+    ("villages_code_key", "villages.code", "a village with this code already exists"),
+    ("users_username_key", "users.username", "this username is taken"),
+    ("channels_code_key", "channels.alliance_id, channels.code", "the alliance already has a channel with this code"),
     (
         "cooperative_members_household_key",
         "cooperative_members.cooperative_id, cooperative_members.household_id",
@@ -90,9 +70,7 @@ impl From<DbErr> for AppError {
     fn from(e: DbErr) -> AppError {
         match e.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(msg)) => {
-                let known = UNIQUE_KEYS
-                    .iter()
-                    .find(|(pg, lite, _)| msg.contains(pg) || msg.contains(lite));
+                let known = UNIQUE_KEYS.iter().find(|(pg, lite, _)| msg.contains(pg) || msg.contains(lite));
                 let message = known.map_or("already exists", |k| k.2);
                 AppError::conflict("already_exists", message)
             }
@@ -108,10 +86,12 @@ impl From<DbErr> for AppError {
 
 impl From<hezuo_core::Overflow> for AppError {
     fn from(_: hezuo_core::Overflow) -> AppError {
-        AppError::Invalid {
-            code: "out_of_range",
-            field: None,
-            message: "amount out of range".into(),
-        }
+        AppError::Invalid { code: "out_of_range", field: None, message: "amount out of range".into() }
+    }
+}
+
+impl From<hezuo_catalog::FieldError> for AppError {
+    fn from(e: hezuo_catalog::FieldError) -> AppError {
+        AppError::invalid(e.field, e.message)
     }
 }

@@ -3,6 +3,7 @@
 //! The HTTP server and the CLI both call these; neither touches the database directly.
 
 pub mod auth;
+pub mod catalog;
 mod config;
 pub mod demo;
 mod error;
@@ -12,7 +13,7 @@ pub mod setup;
 mod validate;
 pub mod verify;
 
-pub use auth::{Principal, Role};
+pub use auth::{Actor, Principal, Role};
 pub use config::Config;
 pub use error::AppError;
 pub use page::{Page, PageRequest};
@@ -34,10 +35,7 @@ impl App {
             .await
             .map_err(|e| AppError::Internal(format!("cannot open the database: {e}")))?;
         hezuo_db::migrate(&db).await?;
-        Ok(App {
-            db,
-            config: Arc::new(config),
-        })
+        Ok(App { db, config: Arc::new(config) })
     }
 
     /// Readiness: the database answers and every migration is applied.

@@ -19,34 +19,26 @@ impl PageRequest {
     pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<PageRequest, AppError> {
         let limit = match limit {
             None => Self::DEFAULT_LIMIT,
-            Some(s) => s
-                .parse::<u64>()
-                .ok()
-                .filter(|l| (1..=Self::MAX_LIMIT).contains(l))
-                .ok_or_else(|| {
-                    AppError::invalid(
-                        "limit",
-                        format!("must be a whole number from 1 to {}", Self::MAX_LIMIT),
-                    )
-                })?,
+            Some(s) => s.parse::<u64>().ok().filter(|l| (1..=Self::MAX_LIMIT).contains(l)).ok_or_else(|| {
+                AppError::invalid("limit", format!("must be a whole number from 1 to {}", Self::MAX_LIMIT))
+            })?,
         };
-        let after =
-            match cursor {
-                None | Some("") => None,
-                Some(s) => Some(s.parse::<i64>().ok().filter(|c| *c >= 0).ok_or_else(|| {
-                    AppError::invalid("cursor", "not a cursor this server gave out")
-                })?),
-            };
+        let after = match cursor {
+            None | Some("") => None,
+            Some(s) => Some(
+                s.parse::<i64>()
+                    .ok()
+                    .filter(|c| *c >= 0)
+                    .ok_or_else(|| AppError::invalid("cursor", "not a cursor this server gave out"))?,
+            ),
+        };
         Ok(PageRequest { limit, after })
     }
 }
 
 impl Default for PageRequest {
     fn default() -> Self {
-        PageRequest {
-            limit: Self::DEFAULT_LIMIT,
-            after: None,
-        }
+        PageRequest { limit: Self::DEFAULT_LIMIT, after: None }
     }
 }
 
@@ -73,21 +65,14 @@ where
     if let Some(after) = page.after {
         q = q.filter(Expr::col("id").gt(after));
     }
-    let mut rows = q
-        .order_by(Expr::cust("id"), Order::Asc)
-        .limit(page.limit + 1)
-        .all(db)
-        .await?;
+    let mut rows = q.order_by(Expr::cust("id"), Order::Asc).limit(page.limit + 1).all(db).await?;
     let next_cursor = if rows.len() as u64 > page.limit {
         rows.truncate(page.limit as usize);
         rows.last().map(|r| id_of(r).to_string())
     } else {
         None
     };
-    Ok(Page {
-        items: rows.into_iter().map(view).collect(),
-        next_cursor,
-    })
+    Ok(Page { items: rows.into_iter().map(view).collect(), next_cursor })
 }
 
 /// Finds `id` of `E` within `scope`; anything outside it is simply not found.
@@ -101,9 +86,5 @@ where
     E: EntityTrait,
     <E::PrimaryKey as hezuo_db::sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
 {
-    E::find_by_id(id)
-        .filter(scope)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound(what))
+    E::find_by_id(id).filter(scope).one(db).await?.ok_or(AppError::NotFound(what))
 }

@@ -16,26 +16,18 @@ fn only(e: SimpleExpr) -> Condition {
 
 /// `SELECT column FROM table WHERE cond`.
 fn select(column: &'static str, table: &'static str, cond: SimpleExpr) -> SelectStatement {
-    Query::select()
-        .column(column)
-        .from(table)
-        .and_where(cond)
-        .to_owned()
+    Query::select().column(column).from(table).and_where(cond).to_owned()
 }
 
 /// The cooperatives a principal works with: those of its stations.
 fn coops_of(p: &Principal) -> Option<SimpleExpr> {
     match *p {
-        Principal::Alliance { alliance_id } => {
-            Some(Expr::col("cooperative_id").in_subquery(select(
-                "cooperative_id",
-                "stations",
-                Expr::col("alliance_id").eq(alliance_id),
-            )))
-        }
-        Principal::Staff { cooperative_id, .. } => {
-            Some(Expr::col("cooperative_id").eq(cooperative_id))
-        }
+        Principal::Alliance { alliance_id } => Some(Expr::col("cooperative_id").in_subquery(select(
+            "cooperative_id",
+            "stations",
+            Expr::col("alliance_id").eq(alliance_id),
+        ))),
+        Principal::Staff { cooperative_id, .. } => Some(Expr::col("cooperative_id").eq(cooperative_id)),
         _ => None,
     }
 }
@@ -60,11 +52,7 @@ pub fn households(p: &Principal) -> Result<Condition, AppError> {
     match (*p, coops_of(p)) {
         (Principal::Admin, _) => Ok(all()),
         (Principal::Village { village_id }, _) => Ok(only(Expr::col("village_id").eq(village_id))),
-        (_, Some(coops)) => Ok(only(Expr::col("id").in_subquery(select(
-            "household_id",
-            "cooperative_members",
-            coops,
-        )))),
+        (_, Some(coops)) => Ok(only(Expr::col("id").in_subquery(select("household_id", "cooperative_members", coops)))),
         (_, None) => Err(AppError::Forbidden),
     }
 }
@@ -125,4 +113,28 @@ pub fn channels(p: &Principal) -> Result<Condition, AppError> {
 /// Users: administered by admins only.
 pub fn users(p: &Principal) -> Result<Condition, AppError> {
     p.require_admin().map(|_| all())
+}
+
+/// Rows that belong to a station (products, lots), for reading: an alliance reads its
+/// stations', staff their own station's.
+pub fn station_rows(p: &Principal) -> Result<Condition, AppError> {
+    match *p {
+        Principal::Admin => Ok(all()),
+        Principal::Alliance { alliance_id } => Ok(only(Expr::col("station_id").in_subquery(select(
+            "id",
+            "stations",
+            Expr::col("alliance_id").eq(alliance_id),
+        )))),
+        Principal::Staff { station_id, .. } => Ok(only(Expr::col("station_id").eq(station_id))),
+        Principal::Village { .. } => Err(AppError::Forbidden),
+    }
+}
+
+/// Rows that belong to a station, for writing: the station's staff (and admins).
+pub fn station_rows_writable(p: &Principal) -> Result<Condition, AppError> {
+    match *p {
+        Principal::Admin => Ok(all()),
+        Principal::Staff { station_id, .. } => Ok(only(Expr::col("station_id").eq(station_id))),
+        Principal::Alliance { .. } | Principal::Village { .. } => Err(AppError::Forbidden),
+    }
 }

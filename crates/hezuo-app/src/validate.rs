@@ -12,16 +12,10 @@ pub fn name(field: &str, value: &str) -> Result<String, AppError> {
         return Err(AppError::invalid(field, "must not be empty"));
     }
     if v.chars().count() > MAX_NAME_CHARS {
-        return Err(AppError::invalid(
-            field,
-            format!("must be at most {MAX_NAME_CHARS} characters"),
-        ));
+        return Err(AppError::invalid(field, format!("must be at most {MAX_NAME_CHARS} characters")));
     }
     if v.chars().any(char::is_control) {
-        return Err(AppError::invalid(
-            field,
-            "must not contain control characters",
-        ));
+        return Err(AppError::invalid(field, "must not contain control characters"));
     }
     Ok(v.to_owned())
 }
@@ -31,33 +25,21 @@ pub fn village_code(value: &str) -> Result<String, AppError> {
     if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
         Ok(value.to_owned())
     } else {
-        Err(AppError::invalid(
-            "code",
-            "must be the 12-digit administrative division code",
-        ))
+        Err(AppError::invalid("code", "must be the 12-digit administrative division code"))
     }
 }
 
 pub fn non_negative(field: &str, value: Money) -> Result<Money, AppError> {
-    if value.is_negative() {
-        Err(AppError::invalid(field, "must not be negative"))
-    } else {
-        Ok(value)
-    }
+    if value.is_negative() { Err(AppError::invalid(field, "must not be negative")) } else { Ok(value) }
 }
 
 pub fn channel_code(value: &str) -> Result<String, AppError> {
     let ok = (1..=32).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
     if ok {
         Ok(value.to_owned())
     } else {
-        Err(AppError::invalid(
-            "code",
-            "must be 1 to 32 characters of a-z, 0-9, '_' or '-'",
-        ))
+        Err(AppError::invalid("code", "must be 1 to 32 characters of a-z, 0-9, '_' or '-'"))
     }
 }
 

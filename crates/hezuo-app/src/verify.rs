@@ -4,7 +4,7 @@
 
 use crate::auth::Role;
 use crate::{App, AppError};
-use hezuo_db::entities::{cooperative_member, rule_version, token, user, village};
+use hezuo_db::entities::{cooperative_member, lot, rule_version, stock_movement, token, user, village};
 use hezuo_db::sea_orm::EntityTrait;
 use hezuo_ledger::RuleSet;
 
@@ -45,14 +45,7 @@ impl std::fmt::Display for Report {
     }
 }
 
-fn scope_problem(
-    kind: &str,
-    id: i64,
-    role: &str,
-    a: Option<i64>,
-    s: Option<i64>,
-    v: Option<i64>,
-) -> Option<String> {
+fn scope_problem(kind: &str, id: i64, role: &str, a: Option<i64>, s: Option<i64>, v: Option<i64>) -> Option<String> {
     let ok = match Role::parse(role) {
         Some(Role::Admin) => a.is_none() && s.is_none() && v.is_none(),
         Some(Role::Alliance) => a.is_some() && s.is_none() && v.is_none(),
@@ -60,9 +53,7 @@ fn scope_problem(
         Some(Role::Village) => a.is_none() && s.is_none() && v.is_some(),
         None => false,
     };
-    (!ok).then(|| {
-        format!("{kind} {id}: role {role:?} with scope alliance={a:?} station={s:?} village={v:?}")
-    })
+    (!ok).then(|| format!("{kind} {id}: role {role:?} with scope alliance={a:?} station={s:?} village={v:?}"))
 }
 
 pub async fn run(app: &App) -> Result<Report, AppError> {
@@ -71,52 +62,24 @@ pub async fn run(app: &App) -> Result<Report, AppError> {
     let pending = !hezuo_db::migrations_current(&app.db).await?;
     checks.push(Check {
         name: "schema: every migration applied",
-        problems: if pending {
-            vec!["migrations are pending: run `hezuo migrate`".into()]
-        } else {
-            vec![]
-        },
+        problems: if pending { vec!["migrations are pending: run `hezuo migrate`".into()] } else { vec![] },
     });
 
     let mut problems = Vec::new();
     for rv in rule_version::Entity::find().all(&app.db).await? {
-        let rates = [
-            rv.household_share,
-            rv.station_fee_rate,
-            rv.collective_rate,
-            rv.reserve_rate,
-            rv.rebate_rate,
-        ]
-        .map(hezuo_core::Rate::from_millionths);
+        let rates = [rv.household_share, rv.station_fee_rate, rv.collective_rate, rv.reserve_rate, rv.rebate_rate]
+            .map(hezuo_core::Rate::from_millionths);
         match rates {
-            [
-                Ok(household_share),
-                Ok(station_fee_rate),
-                Ok(collective_rate),
-                Ok(reserve_rate),
-                Ok(rebate_rate),
-            ] => {
-                let set = RuleSet {
-                    household_share,
-                    station_fee_rate,
-                    collective_rate,
-                    reserve_rate,
-                    rebate_rate,
-                };
+            [Ok(household_share), Ok(station_fee_rate), Ok(collective_rate), Ok(reserve_rate), Ok(rebate_rate)] => {
+                let set = RuleSet { household_share, station_fee_rate, collective_rate, reserve_rate, rebate_rate };
                 if let Err(e) = set.validate() {
-                    problems.push(format!(
-                        "rule version {} of cooperative {}: {e}",
-                        rv.id, rv.cooperative_id
-                    ));
+                    problems.push(format!("rule version {} of cooperative {}: {e}", rv.id, rv.cooperative_id));
                 }
             }
             _ => problems.push(format!("rule version {}: a rate outside 0..1", rv.id)),
         }
     }
-    checks.push(Check {
-        name: "rules: every rule version within SPEC §3",
-        problems,
-    });
+    checks.push(Check { name: "rules: every rule version within SPEC §3", problems });
 
     let mut problems = Vec::new();
     for m in cooperative_member::Entity::find().all(&app.db).await? {
@@ -124,68 +87,87 @@ pub async fn run(app: &App) -> Result<Report, AppError> {
             problems.push(format!("member {}: negative capital", m.id));
         }
         if m.household_id.is_some() == m.village_id.is_some() {
-            problems.push(format!(
-                "member {}: must be a household or a village, not both or neither",
-                m.id
-            ));
+            problems.push(format!("member {}: must be a household or a village, not both or neither", m.id));
         }
     }
-    checks.push(Check {
-        name: "members: capital >= 0, one kind each",
-        problems,
-    });
+    checks.push(Check { name: "members: capital >= 0, one kind each", problems });
 
     let mut problems = Vec::new();
     for v in village::Entity::find().all(&app.db).await? {
         if v.code.len() != 12 || !v.code.bytes().all(|b| b.is_ascii_digit()) {
-            problems.push(format!(
-                "village {}: code {:?} is not 12 digits",
-                v.id, v.code
-            ));
+            problems.push(format!("village {}: code {:?} is not 12 digits", v.id, v.code));
         }
         if v.income_target.is_some_and(|t| t < 0) {
             problems.push(format!("village {}: negative income target", v.id));
         }
     }
-    checks.push(Check {
-        name: "villages: 12-digit codes, targets >= 0",
-        problems,
-    });
+    checks.push(Check { name: "villages: 12-digit codes, targets >= 0", problems });
 
     let mut problems = Vec::new();
     for u in user::Entity::find().all(&app.db).await? {
-        problems.extend(scope_problem(
-            "user",
-            u.id,
-            &u.role,
-            u.alliance_id,
-            u.station_id,
-            u.village_id,
-        ));
+        problems.extend(scope_problem("user", u.id, &u.role, u.alliance_id, u.station_id, u.village_id));
         if !u.password_hash.starts_with("$argon2") {
-            problems.push(format!(
-                "user {}: password not stored as an argon2 hash",
-                u.id
-            ));
+            problems.push(format!("user {}: password not stored as an argon2 hash", u.id));
         }
     }
     for t in token::Entity::find().all(&app.db).await? {
-        problems.extend(scope_problem(
-            "token",
-            t.id,
-            &t.role,
-            t.alliance_id,
-            t.station_id,
-            t.village_id,
-        ));
+        problems.extend(scope_problem("token", t.id, &t.role, t.alliance_id, t.station_id, t.village_id));
         if t.token_hash.len() != 64 {
             problems.push(format!("token {}: not stored as a SHA-256 hash", t.id));
         }
     }
+    checks.push(Check { name: "access: users and tokens scoped as their role needs", problems });
+
     checks.push(Check {
-        name: "access: users and tokens scoped as their role needs",
-        problems,
+        name: "stock: every lot's remaining equals its journal recount, >= 0 (SPEC §8.2)",
+        problems: lot_balances(app).await?,
     });
 
     Ok(Report { checks })
+}
+
+/// SPEC §8.2, lot by lot, reading the journal in one pass ordered by lot.
+async fn lot_balances(app: &App) -> Result<Vec<String>, AppError> {
+    use hezuo_catalog::{MovementKind, lot_balance_problem};
+    use hezuo_core::Quantity;
+    use hezuo_db::sea_orm::{QueryOrder, QuerySelect};
+    use std::collections::HashMap;
+
+    let mut journal: HashMap<i64, Vec<(MovementKind, Quantity)>> = HashMap::new();
+    let mut problems = Vec::new();
+    let rows: Vec<(i64, String, i64)> = stock_movement::Entity::find()
+        .select_only()
+        .column(stock_movement::Column::LotId)
+        .column(stock_movement::Column::Kind)
+        .column(stock_movement::Column::Quantity)
+        .order_by_asc(stock_movement::Column::Id)
+        .into_tuple()
+        .all(&app.db)
+        .await?;
+    for (lot_id, kind, q) in rows {
+        match MovementKind::parse(&kind) {
+            Some(k) => journal.entry(lot_id).or_default().push((k, Quantity::from_thousandths(q))),
+            None => problems.push(format!("lot {lot_id}: movement of unknown kind {kind:?}")),
+        }
+    }
+    let lots: Vec<(i64, i64, i64)> = lot::Entity::find()
+        .select_only()
+        .column(lot::Column::Id)
+        .column(lot::Column::Received)
+        .column(lot::Column::Remaining)
+        .into_tuple()
+        .all(&app.db)
+        .await?;
+    for (id, received, remaining) in lots {
+        let moves = journal.remove(&id).unwrap_or_default();
+        if let Some(p) =
+            lot_balance_problem(Quantity::from_thousandths(received), Quantity::from_thousandths(remaining), &moves)
+        {
+            problems.push(format!("lot {id}: {p}"));
+        }
+    }
+    for lot_id in journal.keys() {
+        problems.push(format!("movements for lot {lot_id}, which does not exist"));
+    }
+    Ok(problems)
 }

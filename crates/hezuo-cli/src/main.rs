@@ -29,20 +29,10 @@ struct Settings {
     #[arg(long = "database", env = "HEZUO_DATABASE_URL", global = true)]
     database: Option<String>,
     /// Time zone of periods and booking dates.
-    #[arg(
-        long,
-        env = "HEZUO_TIMEZONE",
-        default_value = "Asia/Shanghai",
-        global = true
-    )]
+    #[arg(long, env = "HEZUO_TIMEZONE", default_value = "Asia/Shanghai", global = true)]
     timezone: chrono_tz::Tz,
     /// Default yearly income target of a village collective, in 元.
-    #[arg(
-        long,
-        env = "HEZUO_INCOME_TARGET",
-        default_value = "100000.00",
-        global = true
-    )]
+    #[arg(long, env = "HEZUO_INCOME_TARGET", default_value = "100000.00", global = true)]
     income_target: String,
 }
 
@@ -88,11 +78,7 @@ struct ScopeArgs {
 
 impl ScopeArgs {
     fn ids(&self) -> ScopeIds {
-        ScopeIds {
-            alliance_id: self.alliance,
-            station_id: self.station,
-            village_id: self.village,
-        }
+        ScopeIds { alliance_id: self.alliance, station_id: self.station, village_id: self.village }
     }
 }
 
@@ -140,23 +126,14 @@ fn config(settings: &Settings) -> Result<Config> {
     config.income_target = Money::parse(&settings.income_target)
         .ok()
         .filter(|m| !m.is_negative())
-        .with_context(|| {
-            format!(
-                "HEZUO_INCOME_TARGET {:?} is not an amount like 100000.00",
-                settings.income_target
-            )
-        })?;
+        .with_context(|| format!("HEZUO_INCOME_TARGET {:?} is not an amount like 100000.00", settings.income_target))?;
     Ok(config)
 }
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("HEZUO_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .init();
+    let filter = EnvFilter::try_from_env("HEZUO_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
 }
 
 async fn shutdown_signal() {
@@ -165,8 +142,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };
@@ -189,28 +165,19 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             config.listen = listen;
             let app = App::open(config).await.context("opening the database")?;
             if demo {
-                let seed = hezuo_app::demo::seed(&app)
-                    .await
-                    .context("seeding demo data")?;
+                let seed = hezuo_app::demo::seed(&app).await.context("seeding demo data")?;
                 if seed.seeded {
-                    println!(
-                        "Demo data seeded. Users (password {}):",
-                        hezuo_app::demo::DEMO_PASSWORD
-                    );
+                    println!("Demo data seeded. Users (password {}):", hezuo_app::demo::DEMO_PASSWORD);
                     for (name, role) in &seed.users {
                         println!("  {name:<18} {}", role.as_str());
                     }
                 } else {
                     println!("The database already has data; demo seeding skipped.");
                 }
-                let t = app
-                    .create_token(Role::Admin, ScopeIds::default(), "demo", None)
-                    .await?;
+                let t = app.create_token(Role::Admin, ScopeIds::default(), "demo", None).await?;
                 println!("Admin token: {}", t.token);
             }
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("binding {listen}"))?;
+            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
             let addr = listener.local_addr()?;
             tracing::info!("hezuo listening on http://{addr}/ — API docs at http://{addr}/docs/");
             hezuo_server::serve(listener, app, shutdown_signal()).await?;
@@ -221,41 +188,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("migrations applied");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Token {
-            command:
-                TokenCommand::Create {
-                    role,
-                    scope,
-                    label,
-                    expires_in_days,
-                },
-        } => {
+        Command::Token { command: TokenCommand::Create { role, scope, label, expires_in_days } } => {
             let app = open(&cli.settings).await?;
-            let expires =
-                expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
-            let t = app
-                .create_token(role, scope.ids(), &label, expires)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let expires = expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
+            let t = app.create_token(role, scope.ids(), &label, expires).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{}", t.token);
             Ok(ExitCode::SUCCESS)
         }
-        Command::User {
-            command:
-                UserCommand::Add {
-                    username,
-                    role,
-                    scope,
-                },
-        } => {
+        Command::User { command: UserCommand::Add { username, role, scope } } => {
             let app = open(&cli.settings).await?;
             let password = match std::env::var("HEZUO_PASSWORD") {
                 Ok(p) => p,
                 Err(_) => {
                     let mut line = String::new();
-                    std::io::stdin()
-                        .read_line(&mut line)
-                        .context("reading the password from standard input")?;
+                    std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
                     line.trim_end_matches(['\r', '\n']).to_owned()
                 }
             };
@@ -268,22 +214,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 station_id: ids.station_id,
                 village_id: ids.village_id,
             };
-            let u = hezuo_app::setup::add_user_as_operator(&app, req)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!(
-                "user {} ({}) added with id {}",
-                u.username,
-                u.role.as_str(),
-                u.id
-            );
+            let u = hezuo_app::setup::add_user_as_operator(&app, req).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("user {} ({}) added with id {}", u.username, u.role.as_str(), u.id);
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify => {
             let app = open(&cli.settings).await?;
-            let report = hezuo_app::verify::run(&app)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let report = hezuo_app::verify::run(&app).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             print!("{report}");
             if report.ok() {
                 println!("all checks passed");

@@ -39,10 +39,12 @@ fn migrate_tokens_users_and_verify() {
     let o = hezuo(&db, &["token", "create", "--role", "king"], &[]);
     assert!(!o.status.success());
 
-    let o = hezuo(&db, &["user", "add", "--username", "ops", "--role", "admin"], &[("HEZUO_PASSWORD", "a-long-password")]);
+    let o =
+        hezuo(&db, &["user", "add", "--username", "ops", "--role", "admin"], &[("HEZUO_PASSWORD", "a-long-password")]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("user ops (admin) added"), "{}", text(&o));
-    let o = hezuo(&db, &["user", "add", "--username", "ops", "--role", "admin"], &[("HEZUO_PASSWORD", "a-long-password")]);
+    let o =
+        hezuo(&db, &["user", "add", "--username", "ops", "--role", "admin"], &[("HEZUO_PASSWORD", "a-long-password")]);
     assert!(!o.status.success(), "duplicate username must fail");
     let o = hezuo(&db, &["user", "add", "--username", "weak", "--role", "admin"], &[("HEZUO_PASSWORD", "short")]);
     assert!(!o.status.success(), "short password must fail");

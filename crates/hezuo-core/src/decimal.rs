@@ -24,9 +24,7 @@ pub(crate) fn parse_decimal(text: &str) -> Result<Decimal, ParseError> {
     let body = text.strip_prefix('-').unwrap_or(text);
     let well_formed = !body.is_empty()
         && body.split('.').count() <= 2
-        && body
-            .split('.')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        && body.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     if !well_formed {
         return Err(ParseError::NotANumber);
     }
@@ -70,8 +68,7 @@ pub(crate) fn deserialize_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result
         }
         fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<String, A::Error> {
             use serde::Deserialize;
-            let n =
-                serde_json::Number::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+            let n = serde_json::Number::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
             Ok(n.to_string())
         }
     }
@@ -79,11 +76,7 @@ pub(crate) fn deserialize_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result
 }
 
 /// Formats `units / 10^scale` with exactly `scale` decimals.
-pub(crate) fn format_scaled(
-    units: i64,
-    scale: u32,
-    f: &mut std::fmt::Formatter<'_>,
-) -> std::fmt::Result {
+pub(crate) fn format_scaled(units: i64, scale: u32, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
     let d = from_scaled(units, scale);
     write!(f, "{d:.prec$}", prec = scale as usize)
 }

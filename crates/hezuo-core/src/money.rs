@@ -93,19 +93,11 @@ mod tests {
         assert_eq!(Money::parse("7").unwrap().cents(), 700);
         assert_eq!(Money::parse("1.230").unwrap().cents(), 123);
         assert_eq!(Money::parse("0.001"), Err(ParseError::TooManyDecimals(2)));
-        for bad in [
-            "", "-", "1e3", "1,000", " 1", "1.", ".5", "abc", "1.2.3", "+1", "NaN",
-        ] {
+        for bad in ["", "-", "1e3", "1,000", " 1", "1.", ".5", "abc", "1.2.3", "+1", "NaN"] {
             assert_eq!(Money::parse(bad), Err(ParseError::NotANumber), "{bad:?}");
         }
-        assert_eq!(
-            Money::parse("92233720368547758.08"),
-            Err(ParseError::TooLarge)
-        );
-        assert_eq!(
-            Money::parse("1000000000000000000000000000000"),
-            Err(ParseError::TooLarge)
-        );
+        assert_eq!(Money::parse("92233720368547758.08"), Err(ParseError::TooLarge));
+        assert_eq!(Money::parse("1000000000000000000000000000000"), Err(ParseError::TooLarge));
     }
 
     #[test]
@@ -136,18 +128,12 @@ mod tests {
         assert_eq!(m.cents(), 9_999_999_999);
         assert!(serde_json::from_str::<Money>("1.0000000000000001").is_err());
         assert!(serde_json::from_str::<Money>("true").is_err());
-        assert_eq!(
-            serde_json::to_string(&Money::from_cents(1230)).unwrap(),
-            "\"12.30\""
-        );
+        assert_eq!(serde_json::to_string(&Money::from_cents(1230)).unwrap(), "\"12.30\"");
     }
 
     #[test]
     fn checked_arithmetic_reports_overflow() {
-        assert_eq!(
-            Money::from_cents(i64::MAX).checked_add(Money::from_cents(1)),
-            Err(Overflow)
-        );
+        assert_eq!(Money::from_cents(i64::MAX).checked_add(Money::from_cents(1)), Err(Overflow));
         assert_eq!(Money::from_cents(i64::MIN).checked_neg(), Err(Overflow));
     }
 }

@@ -68,10 +68,7 @@ mod tests {
     fn parses_thousandths_exactly() {
         assert_eq!(Quantity::parse("0.001").unwrap().thousandths(), 1);
         assert_eq!(Quantity::parse("2.5").unwrap().to_string(), "2.500");
-        assert_eq!(
-            Quantity::parse("0.0001"),
-            Err(ParseError::TooManyDecimals(3))
-        );
+        assert_eq!(Quantity::parse("0.0001"), Err(ParseError::TooManyDecimals(3)));
         let q: Quantity = serde_json::from_str("95").unwrap();
         assert_eq!(q.thousandths(), 95_000);
     }

@@ -14,11 +14,7 @@ impl Rate {
     const SCALE: u32 = 6;
 
     pub fn from_millionths(units: i64) -> Result<Rate, ParseError> {
-        if (0..=Self::ONE.0).contains(&units) {
-            Ok(Rate(units))
-        } else {
-            Err(ParseError::OutOfUnitRange)
-        }
+        if (0..=Self::ONE.0).contains(&units) { Ok(Rate(units)) } else { Err(ParseError::OutOfUnitRange) }
     }
 
     pub const fn millionths(self) -> i64 {
@@ -74,10 +70,7 @@ mod tests {
         assert_eq!(Rate::parse("0").unwrap(), Rate::ZERO);
         assert_eq!(Rate::parse("-0.01"), Err(ParseError::OutOfUnitRange));
         assert_eq!(Rate::parse("1.000001"), Err(ParseError::OutOfUnitRange));
-        assert_eq!(
-            Rate::parse("0.0000001"),
-            Err(ParseError::TooManyDecimals(6))
-        );
+        assert_eq!(Rate::parse("0.0000001"), Err(ParseError::TooManyDecimals(6)));
         assert_eq!(Rate::parse("0.6").unwrap().to_string(), "0.60");
         assert_eq!(Rate::parse("0.125").unwrap().to_string(), "0.125");
         assert_eq!(Rate::ZERO.to_string(), "0.00");

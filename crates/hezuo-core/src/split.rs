@@ -49,10 +49,7 @@ pub fn split(total: Money, weights: &[i64]) -> Result<Vec<Money>, SplitError> {
         // Each part is at most |total|, so it fits in i64.
         .map(|p| Money::from_cents((sign * p) as i64))
         .collect();
-    debug_assert_eq!(
-        result.iter().map(|m| i128::from(m.cents())).sum::<i128>(),
-        i128::from(total.cents())
-    );
+    debug_assert_eq!(result.iter().map(|m| i128::from(m.cents())).sum::<i128>(), i128::from(total.cents()));
     Ok(result)
 }
 
@@ -80,46 +77,22 @@ mod tests {
 
     #[test]
     fn ties_go_to_larger_weight_then_earlier_item() {
-        assert_eq!(
-            cents(&split(Money::from_cents(1), &[1, 1]).unwrap()),
-            vec![1, 0]
-        );
-        assert_eq!(
-            cents(&split(Money::from_cents(2), &[1, 1, 1]).unwrap()),
-            vec![1, 1, 0]
-        );
+        assert_eq!(cents(&split(Money::from_cents(1), &[1, 1]).unwrap()), vec![1, 0]);
+        assert_eq!(cents(&split(Money::from_cents(2), &[1, 1, 1]).unwrap()), vec![1, 1, 0]);
         // 10 over 1:2 gives 3.33 / 6.66: remainders 1 and 2 of 3, so the larger weight wins.
-        assert_eq!(
-            cents(&split(Money::from_cents(10), &[1, 2]).unwrap()),
-            vec![3, 7]
-        );
+        assert_eq!(cents(&split(Money::from_cents(10), &[1, 2]).unwrap()), vec![3, 7]);
         // Equal remainders (0.5 each), unequal weights: 5 over 1:3 → 1.25/3.75 → remainders .25/.75.
-        assert_eq!(
-            cents(&split(Money::from_cents(5), &[1, 3]).unwrap()),
-            vec![1, 4]
-        );
+        assert_eq!(cents(&split(Money::from_cents(5), &[1, 3]).unwrap()), vec![1, 4]);
         // 3 over 1:1:2 → 0.75/0.75/1.5: the two .75s win, the earlier first.
-        assert_eq!(
-            cents(&split(Money::from_cents(3), &[1, 1, 2]).unwrap()),
-            vec![1, 1, 1]
-        );
-        assert_eq!(
-            cents(&split(Money::from_cents(-3), &[1, 1, 2]).unwrap()),
-            vec![-1, -1, -1]
-        );
+        assert_eq!(cents(&split(Money::from_cents(3), &[1, 1, 2]).unwrap()), vec![1, 1, 1]);
+        assert_eq!(cents(&split(Money::from_cents(-3), &[1, 1, 2]).unwrap()), vec![-1, -1, -1]);
     }
 
     #[test]
     fn rejects_degenerate_weights() {
         assert_eq!(split(Money::from_cents(1), &[]), Err(SplitError::NoParts));
-        assert_eq!(
-            split(Money::from_cents(1), &[0, 0]),
-            Err(SplitError::ZeroTotalWeight)
-        );
-        assert_eq!(
-            split(Money::from_cents(1), &[-1, 2]),
-            Err(SplitError::NegativeWeight)
-        );
+        assert_eq!(split(Money::from_cents(1), &[0, 0]), Err(SplitError::ZeroTotalWeight));
+        assert_eq!(split(Money::from_cents(1), &[-1, 2]), Err(SplitError::NegativeWeight));
     }
 
     proptest! {

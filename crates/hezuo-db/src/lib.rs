@@ -46,8 +46,7 @@ pub fn sqlite_url(path: &std::path::Path) -> String {
 pub async fn connect(url: &str) -> Result<DatabaseConnection, ConnectError> {
     let backend = Backend::of_url(url).ok_or(ConnectError::UnsupportedUrl)?;
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.sqlx_logging(false)
-        .acquire_timeout(Duration::from_secs(10));
+    opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
     match backend {
         Backend::Sqlite => {
             opts.max_connections(8).min_connections(1);

@@ -34,14 +34,12 @@ impl RuleSet {
                 message: "must be at least 0.60 (农民专业合作社法 art. 44)".into(),
             });
         }
-        let shares = self.household_share.millionths()
-            + self.station_fee_rate.millionths()
-            + self.collective_rate.millionths();
+        let shares =
+            self.household_share.millionths() + self.station_fee_rate.millionths() + self.collective_rate.millionths();
         if shares > Rate::ONE.millionths() {
             return Err(RuleError {
                 field: "household_share",
-                message: "household_share + station_fee_rate + collective_rate must not exceed 1"
-                    .into(),
+                message: "household_share + station_fee_rate + collective_rate must not exceed 1".into(),
             });
         }
         Ok(())
@@ -69,24 +67,15 @@ mod tests {
     #[test]
     fn spec_example_rules_are_valid() {
         assert_eq!(spec_rules().validate(), Ok(()));
-        let full = RuleSet {
-            household_share: r("0.90"),
-            ..spec_rules()
-        };
+        let full = RuleSet { household_share: r("0.90"), ..spec_rules() };
         assert_eq!(full.validate(), Ok(()));
     }
 
     #[test]
     fn rebate_floor_and_share_sum_are_enforced() {
-        let low = RuleSet {
-            rebate_rate: r("0.599999"),
-            ..spec_rules()
-        };
+        let low = RuleSet { rebate_rate: r("0.599999"), ..spec_rules() };
         assert_eq!(low.validate().unwrap_err().field, "rebate_rate");
-        let over = RuleSet {
-            household_share: r("0.900001"),
-            ..spec_rules()
-        };
+        let over = RuleSet { household_share: r("0.900001"), ..spec_rules() };
         assert_eq!(over.validate().unwrap_err().field, "household_share");
     }
 }

@@ -19,6 +19,9 @@ pub struct ErrorDetail {
     /// The offending field, as a dotted path into the request, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For a rejected import: every bad row with its line number and reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<hezuo_catalog::import::RowError>,
 }
 
 #[derive(Debug)]
@@ -27,16 +30,12 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    pub rows: Vec<hezuo_catalog::import::RowError>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-        }
+        ApiError { status, code, message: message.into(), field: None, rows: Vec::new() }
     }
 
     pub fn with_field(mut self, field: Option<String>) -> ApiError {
@@ -54,24 +53,17 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Unauthorized(m) => ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m),
             AppError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
-            AppError::NotFound(_) => {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            AppError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+            AppError::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
+            AppError::Invalid { code, field, message } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_field(field)
             }
-            AppError::Conflict { code, message } => {
-                ApiError::new(StatusCode::CONFLICT, code, message)
+            AppError::Rejected { code, message, rows } => {
+                ApiError { rows, ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message) }
             }
-            AppError::Invalid {
-                code,
-                field,
-                message,
-            } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_field(field),
             AppError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error; see the server log",
-                )
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
             }
         }
     }
@@ -85,12 +77,12 @@ impl IntoResponse for ApiError {
                 code: self.code.to_owned(),
                 message: self.message,
                 field: self.field,
+                rows: self.rows,
             },
         };
         let mut res = (status, axum::Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         res
     }

@@ -5,7 +5,7 @@ use crate::{AppState, error::ApiError};
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::{StatusCode, header, request::Parts};
-use hezuo_app::Principal;
+use hezuo_app::{Actor, Principal};
 use serde::de::DeserializeOwned;
 
 /// A JSON body: 415 without a JSON content type, 413 over the size limit, 400 for broken
@@ -17,12 +17,7 @@ fn is_json(parts_ct: Option<&axum::http::HeaderValue>) -> bool {
     let Some(ct) = parts_ct.and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let mime = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
@@ -52,28 +47,13 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
         match inner.classify() {
             serde_json::error::Category::Data => {
                 let field = field_of(e.path(), &message);
-                let text = message
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or(&message)
-                    .to_owned();
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", text)
-                    .with_field(field)
+                let text = message.split(" at line ").next().unwrap_or(&message).to_owned();
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", text).with_field(field)
             }
-            _ => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                format!("malformed JSON: {message}"),
-            ),
+            _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("malformed JSON: {message}")),
         }
     })?;
-    de.end().map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            format!("malformed JSON: {e}"),
-        )
-    })?;
+    de.end().map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("malformed JSON: {e}")))?;
     Ok(value)
 }
 
@@ -90,20 +70,45 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "request body is too large",
-                )
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request body is too large")
             } else {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "unreadable_body",
-                    "the request body could not be read",
-                )
+                ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", "the request body could not be read")
             }
         })?;
         parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// A CSV file as the request body (`text/csv`; spreadsheets' other CSV types are accepted too).
+pub struct CsvBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for CsvBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if !matches!(
+            mime.as_str(),
+            "text/csv" | "application/csv" | "text/plain" | "application/vnd.ms-excel" | "application/octet-stream"
+        ) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the file as Content-Type: text/csv",
+            ));
+        }
+        Bytes::from_request(req, state).await.map(CsvBody).map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the file is larger than the import limit",
+                )
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", "the request body could not be read")
+            }
+        })
     }
 }
 
@@ -120,9 +125,7 @@ fn id(text: &str) -> Result<i64, ApiError> {
 impl<S: Send + Sync> FromRequestParts<S> for Id {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Path(v) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::not_found())?;
+        let Path(v) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| ApiError::not_found())?;
         Ok(Id(id(&v)?))
     }
 }
@@ -130,9 +133,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
 impl<S: Send + Sync> FromRequestParts<S> for Ids {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Path((a, b)) = Path::<(String, String)>::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::not_found())?;
+        let Path((a, b)) =
+            Path::<(String, String)>::from_request_parts(parts, state).await.map_err(|_| ApiError::not_found())?;
         Ok(Ids(id(&a)?, id(&b)?))
     }
 }
@@ -150,29 +152,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 }
 
 /// The authenticated caller. Runs before any body is read, so a bad token is always a 401.
-pub struct Caller(pub Principal);
+pub struct Caller(pub Principal, pub Actor);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok());
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|h| h.to_str().ok());
         let token = header
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "missing bearer token",
-                )
-            })?;
-        Ok(Caller(state.app.authenticate(token).await?))
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "missing bearer token"))?;
+        let (principal, actor) = state.app.authenticate(token).await?;
+        Ok(Caller(principal, actor))
     }
 }

@@ -38,16 +38,24 @@ impl FromRef<AppState> for Arc<Metrics> {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The API routes with their OpenAPI description.
-fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+/// Largest CSV file a bulk import takes (about 100,000 rows).
+pub const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// The API routes with their OpenAPI description; JSON bodies get the JSON limit, CSV
+/// imports their own.
+fn api(json_limit: usize) -> OpenApiRouter<AppState> {
+    let json = OpenApiRouter::new()
         .merge(routes::auth::routes())
         .merge(routes::setup::routes())
+        .merge(routes::catalog::routes())
+        .layer(DefaultBodyLimit::max(json_limit));
+    let files = routes::catalog::import_routes().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).merge(json).merge(files)
 }
 
 /// The OpenAPI document as served at `/api/openapi.json`.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    api().split_for_parts().1
+    api(0).split_for_parts().1
 }
 
 async fn not_found() -> ApiError {
@@ -55,23 +63,16 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "method not allowed on this path",
-    )
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this path")
 }
 
 /// The whole service.
 pub fn router(app: App) -> Router {
     let json_limit = app.config.json_body_limit;
-    let state = AppState {
-        app,
-        metrics: Metrics::new(),
-    };
-    let (api_router, doc) = api().split_for_parts();
+    let state = AppState { app, metrics: Metrics::new() };
+    let (api_router, doc) = api(json_limit).split_for_parts();
     Router::new()
-        .merge(api_router.layer(DefaultBodyLimit::max(json_limit)))
+        .merge(api_router)
         .merge(SwaggerUi::new("/docs").url("/api/openapi.json", doc))
         .merge(routes::ops::routes())
         .fallback(not_found)
@@ -94,7 +95,5 @@ pub async fn serve(
     app: App,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
 }

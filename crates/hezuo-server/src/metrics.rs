@@ -39,21 +39,9 @@ impl Metrics {
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
         });
-        registry.register(
-            "http_requests",
-            "HTTP requests by method, route and status",
-            requests.clone(),
-        );
-        registry.register(
-            "http_request_duration_seconds",
-            "HTTP request latency by route",
-            latency.clone(),
-        );
-        Arc::new(Metrics {
-            registry,
-            requests,
-            latency,
-        })
+        registry.register("http_requests", "HTTP requests by method, route and status", requests.clone());
+        registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
+        Arc::new(Metrics { registry, requests, latency })
     }
 
     pub fn render(&self) -> String {
@@ -66,28 +54,15 @@ impl Metrics {
 }
 
 pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = req.method().as_str().to_owned();
     let start = Instant::now();
     let res = next.run(req).await;
     let status = res.status().as_u16();
     metrics
         .latency
-        .get_or_create(&RouteLabels {
-            method: method.clone(),
-            route: route.clone(),
-        })
+        .get_or_create(&RouteLabels { method: method.clone(), route: route.clone() })
         .observe(start.elapsed().as_secs_f64());
-    metrics
-        .requests
-        .get_or_create(&RequestLabels {
-            method,
-            route,
-            status,
-        })
-        .inc();
+    metrics.requests.get_or_create(&RequestLabels { method, route, status }).inc();
     res
 }

@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "auth", description = "Log in for a bearer token"),
         (name = "set-up", description = "Villages, households, cooperatives, alliances, stations, channels, users"),
+        (name = "catalog", description = "Products, household lots, stock adjustments, traceability, CSV import and export"),
     )
 )]
 pub struct ApiDoc;

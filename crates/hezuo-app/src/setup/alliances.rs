@@ -26,20 +26,12 @@ pub struct Alliance {
 
 impl From<alliance::Model> for Alliance {
     fn from(m: alliance::Model) -> Self {
-        Alliance {
-            id: m.id,
-            name: m.name,
-            created_at: m.created_at,
-        }
+        Alliance { id: m.id, name: m.name, created_at: m.created_at }
     }
 }
 
 impl App {
-    pub async fn create_alliance(
-        &self,
-        p: &Principal,
-        req: CreateAlliance,
-    ) -> Result<Alliance, AppError> {
+    pub async fn create_alliance(&self, p: &Principal, req: CreateAlliance) -> Result<Alliance, AppError> {
         p.require_admin()?;
         let m = alliance::ActiveModel {
             name: Set(validate::name("name", &req.name)?),
@@ -52,42 +44,18 @@ impl App {
     }
 
     pub async fn get_alliance(&self, p: &Principal, id: i64) -> Result<Alliance, AppError> {
-        Ok(
-            find_scoped::<alliance::Entity>(&self.db, id, scope::alliances(p)?, "alliance")
-                .await?
-                .into(),
-        )
+        Ok(find_scoped::<alliance::Entity>(&self.db, id, scope::alliances(p)?, "alliance").await?.into())
     }
 
-    pub async fn list_alliances(
-        &self,
-        p: &Principal,
-        page: PageRequest,
-    ) -> Result<Page<Alliance>, AppError> {
-        fetch_page(
-            &self.db,
-            alliance::Entity::find(),
-            scope::alliances(p)?,
-            page,
-            |m| m.id,
-            Alliance::from,
-        )
-        .await
+    pub async fn list_alliances(&self, p: &Principal, page: PageRequest) -> Result<Page<Alliance>, AppError> {
+        fetch_page(&self.db, alliance::Entity::find(), scope::alliances(p)?, page, |m| m.id, Alliance::from).await
     }
 
-    pub async fn update_alliance(
-        &self,
-        p: &Principal,
-        id: i64,
-        req: UpdateAlliance,
-    ) -> Result<Alliance, AppError> {
+    pub async fn update_alliance(&self, p: &Principal, id: i64, req: UpdateAlliance) -> Result<Alliance, AppError> {
         p.require_admin()?;
         let m = find_scoped::<alliance::Entity>(&self.db, id, Condition::all(), "alliance").await?;
         let mut am = m.into_active_model();
-        super::set_if(
-            &mut am.name,
-            req.name.map(|n| validate::name("name", &n)).transpose()?,
-        );
+        super::set_if(&mut am.name, req.name.map(|n| validate::name("name", &n)).transpose()?);
         Ok(super::save(am, &self.db).await?.into())
     }
 }

@@ -58,20 +58,14 @@ fn may_manage(p: &Principal) -> Result<(), AppError> {
 }
 
 impl App {
-    pub async fn create_channel(
-        &self,
-        p: &Principal,
-        req: CreateChannel,
-    ) -> Result<Channel, AppError> {
+    pub async fn create_channel(&self, p: &Principal, req: CreateChannel) -> Result<Channel, AppError> {
         may_manage(p)?;
         let code = validate::channel_code(&req.code)?;
         let name = validate::name("name", &req.name)?;
         let visible = alliance::Entity::find_by_id(req.alliance_id)
             .one(&self.db)
             .await?
-            .is_some_and(|a| {
-                matches!(*p, Principal::Admin) || *p == Principal::Alliance { alliance_id: a.id }
-            });
+            .is_some_and(|a| matches!(*p, Principal::Admin) || *p == Principal::Alliance { alliance_id: a.id });
         if !visible {
             return Err(AppError::unknown_reference("alliance_id", "alliance"));
         }
@@ -89,45 +83,21 @@ impl App {
     }
 
     pub async fn get_channel(&self, p: &Principal, id: i64) -> Result<Channel, AppError> {
-        find_scoped::<channel::Entity>(&self.db, id, scope::channels(p)?, "channel")
-            .await?
-            .try_into()
+        find_scoped::<channel::Entity>(&self.db, id, scope::channels(p)?, "channel").await?.try_into()
     }
 
-    pub async fn list_channels(
-        &self,
-        p: &Principal,
-        page: PageRequest,
-    ) -> Result<Page<Channel>, AppError> {
-        let page = fetch_page(
-            &self.db,
-            channel::Entity::find(),
-            scope::channels(p)?,
-            page,
-            |m| m.id,
-            Channel::try_from,
-        )
-        .await?;
-        Ok(Page {
-            items: page.items.into_iter().collect::<Result<_, _>>()?,
-            next_cursor: page.next_cursor,
-        })
+    pub async fn list_channels(&self, p: &Principal, page: PageRequest) -> Result<Page<Channel>, AppError> {
+        let page =
+            fetch_page(&self.db, channel::Entity::find(), scope::channels(p)?, page, |m| m.id, Channel::try_from)
+                .await?;
+        Ok(Page { items: page.items.into_iter().collect::<Result<_, _>>()?, next_cursor: page.next_cursor })
     }
 
-    pub async fn update_channel(
-        &self,
-        p: &Principal,
-        id: i64,
-        req: UpdateChannel,
-    ) -> Result<Channel, AppError> {
+    pub async fn update_channel(&self, p: &Principal, id: i64, req: UpdateChannel) -> Result<Channel, AppError> {
         may_manage(p)?;
-        let m =
-            find_scoped::<channel::Entity>(&self.db, id, scope::channels(p)?, "channel").await?;
+        let m = find_scoped::<channel::Entity>(&self.db, id, scope::channels(p)?, "channel").await?;
         let mut am = m.into_active_model();
-        super::set_if(
-            &mut am.name,
-            req.name.map(|n| validate::name("name", &n)).transpose()?,
-        );
+        super::set_if(&mut am.name, req.name.map(|n| validate::name("name", &n)).transpose()?);
         super::set_if(&mut am.fee_rate, req.fee_rate.map(Rate::millionths));
         super::save(am, &self.db).await?.try_into()
     }

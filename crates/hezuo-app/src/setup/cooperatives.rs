@@ -2,12 +2,8 @@ use crate::page::{fetch_page, find_scoped};
 use crate::{App, AppError, Page, PageRequest, Principal, now, scope, validate};
 use chrono::{DateTime, NaiveDate, Utc};
 use hezuo_core::{Money, Rate};
-use hezuo_db::entities::{
-    cooperative, cooperative_member as member, household, rule_version, village,
-};
-use hezuo_db::sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, Set,
-};
+use hezuo_db::entities::{cooperative, cooperative_member as member, household, rule_version, village};
+use hezuo_db::sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use hezuo_ledger::RuleSet;
 use serde::{Deserialize, Serialize};
 
@@ -32,11 +28,7 @@ pub struct Cooperative {
 
 impl From<cooperative::Model> for Cooperative {
     fn from(m: cooperative::Model) -> Self {
-        Cooperative {
-            id: m.id,
-            name: m.name,
-            created_at: m.created_at,
-        }
+        Cooperative { id: m.id, name: m.name, created_at: m.created_at }
     }
 }
 
@@ -106,8 +98,7 @@ pub struct RuleVersion {
 
 /// Rates come from a CHECKed column; a value outside 0..1 there is corruption, not input.
 pub(crate) fn stored_rate(v: i64) -> Result<Rate, AppError> {
-    Rate::from_millionths(v)
-        .map_err(|_| AppError::Internal(format!("stored rate {v} out of range")))
+    Rate::from_millionths(v).map_err(|_| AppError::Internal(format!("stored rate {v} out of range")))
 }
 
 impl TryFrom<rule_version::Model> for RuleVersion {
@@ -140,11 +131,7 @@ impl RuleVersion {
 }
 
 impl App {
-    pub async fn create_cooperative(
-        &self,
-        p: &Principal,
-        req: CreateCooperative,
-    ) -> Result<Cooperative, AppError> {
+    pub async fn create_cooperative(&self, p: &Principal, req: CreateCooperative) -> Result<Cooperative, AppError> {
         p.require_admin()?;
         let m = cooperative::ActiveModel {
             name: Set(validate::name("name", &req.name)?),
@@ -157,32 +144,12 @@ impl App {
     }
 
     pub async fn get_cooperative(&self, p: &Principal, id: i64) -> Result<Cooperative, AppError> {
-        Ok(
-            find_scoped::<cooperative::Entity>(
-                &self.db,
-                id,
-                scope::cooperatives(p)?,
-                "cooperative",
-            )
-            .await?
-            .into(),
-        )
+        Ok(find_scoped::<cooperative::Entity>(&self.db, id, scope::cooperatives(p)?, "cooperative").await?.into())
     }
 
-    pub async fn list_cooperatives(
-        &self,
-        p: &Principal,
-        page: PageRequest,
-    ) -> Result<Page<Cooperative>, AppError> {
-        fetch_page(
-            &self.db,
-            cooperative::Entity::find(),
-            scope::cooperatives(p)?,
-            page,
-            |m| m.id,
-            Cooperative::from,
-        )
-        .await
+    pub async fn list_cooperatives(&self, p: &Principal, page: PageRequest) -> Result<Page<Cooperative>, AppError> {
+        fetch_page(&self.db, cooperative::Entity::find(), scope::cooperatives(p)?, page, |m| m.id, Cooperative::from)
+            .await
     }
 
     pub async fn update_cooperative(
@@ -192,55 +159,29 @@ impl App {
         req: UpdateCooperative,
     ) -> Result<Cooperative, AppError> {
         p.require_admin()?;
-        let m = find_scoped::<cooperative::Entity>(&self.db, id, Condition::all(), "cooperative")
-            .await?;
+        let m = find_scoped::<cooperative::Entity>(&self.db, id, Condition::all(), "cooperative").await?;
         let mut am = m.into_active_model();
-        super::set_if(
-            &mut am.name,
-            req.name.map(|n| validate::name("name", &n)).transpose()?,
-        );
+        super::set_if(&mut am.name, req.name.map(|n| validate::name("name", &n)).transpose()?);
         Ok(super::save(am, &self.db).await?.into())
     }
 
-    pub async fn add_member(
-        &self,
-        p: &Principal,
-        cooperative_id: i64,
-        req: CreateMember,
-    ) -> Result<Member, AppError> {
+    pub async fn add_member(&self, p: &Principal, cooperative_id: i64, req: CreateMember) -> Result<Member, AppError> {
         p.require_admin()?;
-        find_scoped::<cooperative::Entity>(
-            &self.db,
-            cooperative_id,
-            Condition::all(),
-            "cooperative",
-        )
-        .await?;
+        find_scoped::<cooperative::Entity>(&self.db, cooperative_id, Condition::all(), "cooperative").await?;
         let capital = validate::non_negative("capital", req.capital)?;
         match (req.household_id, req.village_id) {
             (Some(h), None) => {
-                if household::Entity::find_by_id(h)
-                    .one(&self.db)
-                    .await?
-                    .is_none()
-                {
+                if household::Entity::find_by_id(h).one(&self.db).await?.is_none() {
                     return Err(AppError::unknown_reference("household_id", "household"));
                 }
             }
             (None, Some(v)) => {
-                if village::Entity::find_by_id(v)
-                    .one(&self.db)
-                    .await?
-                    .is_none()
-                {
+                if village::Entity::find_by_id(v).one(&self.db).await?.is_none() {
                     return Err(AppError::unknown_reference("village_id", "village"));
                 }
             }
             _ => {
-                return Err(AppError::invalid(
-                    "household_id",
-                    "give exactly one of household_id and village_id",
-                ));
+                return Err(AppError::invalid("household_id", "give exactly one of household_id and village_id"));
             }
         }
         let m = member::ActiveModel {
@@ -262,13 +203,7 @@ impl App {
         cooperative_id: i64,
         page: PageRequest,
     ) -> Result<Page<Member>, AppError> {
-        find_scoped::<cooperative::Entity>(
-            &self.db,
-            cooperative_id,
-            scope::cooperatives(p)?,
-            "cooperative",
-        )
-        .await?;
+        find_scoped::<cooperative::Entity>(&self.db, cooperative_id, scope::cooperatives(p)?, "cooperative").await?;
         let q = member::Entity::find().filter(member::Column::CooperativeId.eq(cooperative_id));
         fetch_page(&self.db, q, Condition::all(), page, |m| m.id, Member::from).await
     }
@@ -295,13 +230,7 @@ impl App {
         req: CreateRuleVersion,
     ) -> Result<RuleVersion, AppError> {
         p.require_admin()?;
-        find_scoped::<cooperative::Entity>(
-            &self.db,
-            cooperative_id,
-            Condition::all(),
-            "cooperative",
-        )
-        .await?;
+        find_scoped::<cooperative::Entity>(&self.db, cooperative_id, Condition::all(), "cooperative").await?;
         let rules = RuleSet {
             household_share: req.household_share,
             station_fee_rate: req.station_fee_rate,
@@ -309,9 +238,7 @@ impl App {
             reserve_rate: req.reserve_rate,
             rebate_rate: req.rebate_rate,
         };
-        rules
-            .validate()
-            .map_err(|e| AppError::invalid(e.field, e.message))?;
+        rules.validate().map_err(|e| AppError::invalid(e.field, e.message))?;
         let m = rule_version::ActiveModel {
             cooperative_id: Set(cooperative_id),
             effective_from: Set(req.effective_from),
@@ -334,27 +261,9 @@ impl App {
         cooperative_id: i64,
         page: PageRequest,
     ) -> Result<Page<RuleVersion>, AppError> {
-        find_scoped::<cooperative::Entity>(
-            &self.db,
-            cooperative_id,
-            scope::cooperatives(p)?,
-            "cooperative",
-        )
-        .await?;
-        let q = rule_version::Entity::find()
-            .filter(rule_version::Column::CooperativeId.eq(cooperative_id));
-        let page = fetch_page(
-            &self.db,
-            q,
-            Condition::all(),
-            page,
-            |m| m.id,
-            RuleVersion::try_from,
-        )
-        .await?;
-        Ok(Page {
-            items: page.items.into_iter().collect::<Result<_, _>>()?,
-            next_cursor: page.next_cursor,
-        })
+        find_scoped::<cooperative::Entity>(&self.db, cooperative_id, scope::cooperatives(p)?, "cooperative").await?;
+        let q = rule_version::Entity::find().filter(rule_version::Column::CooperativeId.eq(cooperative_id));
+        let page = fetch_page(&self.db, q, Condition::all(), page, |m| m.id, RuleVersion::try_from).await?;
+        Ok(Page { items: page.items.into_iter().collect::<Result<_, _>>()?, next_cursor: page.next_cursor })
     }
 }

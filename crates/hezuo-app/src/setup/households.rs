@@ -3,9 +3,7 @@ use crate::page::{fetch_page, find_scoped};
 use crate::{App, AppError, Page, PageRequest, Principal, now, scope, validate};
 use chrono::{DateTime, Utc};
 use hezuo_db::entities::{household, village};
-use hezuo_db::sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, Set,
-};
+use hezuo_db::sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -35,13 +33,7 @@ pub struct Household {
 
 impl From<household::Model> for Household {
     fn from(m: household::Model) -> Self {
-        Household {
-            id: m.id,
-            village_id: m.village_id,
-            name: m.name,
-            members: m.members,
-            created_at: m.created_at,
-        }
+        Household { id: m.id, village_id: m.village_id, name: m.name, members: m.members, created_at: m.created_at }
     }
 }
 
@@ -51,27 +43,16 @@ fn members(n: i32) -> Result<i32, AppError> {
     if (1..=MAX_MEMBERS).contains(&n) {
         Ok(n)
     } else {
-        Err(AppError::invalid(
-            "members",
-            format!("must be from 1 to {MAX_MEMBERS}"),
-        ))
+        Err(AppError::invalid("members", format!("must be from 1 to {MAX_MEMBERS}")))
     }
 }
 
 impl App {
-    pub async fn create_household(
-        &self,
-        p: &Principal,
-        req: CreateHousehold,
-    ) -> Result<Household, AppError> {
+    pub async fn create_household(&self, p: &Principal, req: CreateHousehold) -> Result<Household, AppError> {
         p.require_admin()?;
         let name = validate::name("name", &req.name)?;
         let members = members(req.members)?;
-        if village::Entity::find_by_id(req.village_id)
-            .one(&self.db)
-            .await?
-            .is_none()
-        {
+        if village::Entity::find_by_id(req.village_id).one(&self.db).await?.is_none() {
             return Err(AppError::unknown_reference("village_id", "village"));
         }
         let m = household::ActiveModel {
@@ -87,11 +68,7 @@ impl App {
     }
 
     pub async fn get_household(&self, p: &Principal, id: i64) -> Result<Household, AppError> {
-        Ok(
-            find_scoped::<household::Entity>(&self.db, id, scope::households(p)?, "household")
-                .await?
-                .into(),
-        )
+        Ok(find_scoped::<household::Entity>(&self.db, id, scope::households(p)?, "household").await?.into())
     }
 
     pub async fn list_households(
@@ -104,31 +81,14 @@ impl App {
         if let Some(v) = village_id {
             q = q.filter(household::Column::VillageId.eq(v));
         }
-        fetch_page(
-            &self.db,
-            q,
-            scope::households(p)?,
-            page,
-            |m| m.id,
-            Household::from,
-        )
-        .await
+        fetch_page(&self.db, q, scope::households(p)?, page, |m| m.id, Household::from).await
     }
 
-    pub async fn update_household(
-        &self,
-        p: &Principal,
-        id: i64,
-        req: UpdateHousehold,
-    ) -> Result<Household, AppError> {
+    pub async fn update_household(&self, p: &Principal, id: i64, req: UpdateHousehold) -> Result<Household, AppError> {
         p.require_admin()?;
-        let m =
-            find_scoped::<household::Entity>(&self.db, id, Condition::all(), "household").await?;
+        let m = find_scoped::<household::Entity>(&self.db, id, Condition::all(), "household").await?;
         let mut am = m.into_active_model();
-        set_if(
-            &mut am.name,
-            req.name.map(|n| validate::name("name", &n)).transpose()?,
-        );
+        set_if(&mut am.name, req.name.map(|n| validate::name("name", &n)).transpose()?);
         set_if(&mut am.members, req.members.map(members).transpose()?);
         Ok(super::save(am, &self.db).await?.into())
     }

@@ -40,9 +40,5 @@ where
         + Send,
     <A::Entity as hezuo_db::sea_orm::EntityTrait>::Model: hezuo_db::sea_orm::IntoActiveModel<A>,
 {
-    if am.is_changed() {
-        Ok(am.update(db).await?)
-    } else {
-        am.try_into_model().map_err(crate::AppError::from)
-    }
+    if am.is_changed() { Ok(am.update(db).await?) } else { am.try_into_model().map_err(crate::AppError::from) }
 }

@@ -2,9 +2,7 @@ use crate::page::{fetch_page, find_scoped};
 use crate::{App, AppError, Page, PageRequest, Principal, now, scope, validate};
 use chrono::{DateTime, Utc};
 use hezuo_db::entities::{alliance, cooperative, station, village};
-use hezuo_db::sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, Set,
-};
+use hezuo_db::sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -47,32 +45,16 @@ impl From<station::Model> for Station {
 }
 
 impl App {
-    pub async fn create_station(
-        &self,
-        p: &Principal,
-        req: CreateStation,
-    ) -> Result<Station, AppError> {
+    pub async fn create_station(&self, p: &Principal, req: CreateStation) -> Result<Station, AppError> {
         p.require_admin()?;
         let name = validate::name("name", &req.name)?;
-        if village::Entity::find_by_id(req.village_id)
-            .one(&self.db)
-            .await?
-            .is_none()
-        {
+        if village::Entity::find_by_id(req.village_id).one(&self.db).await?.is_none() {
             return Err(AppError::unknown_reference("village_id", "village"));
         }
-        if cooperative::Entity::find_by_id(req.cooperative_id)
-            .one(&self.db)
-            .await?
-            .is_none()
-        {
+        if cooperative::Entity::find_by_id(req.cooperative_id).one(&self.db).await?.is_none() {
             return Err(AppError::unknown_reference("cooperative_id", "cooperative"));
         }
-        if alliance::Entity::find_by_id(req.alliance_id)
-            .one(&self.db)
-            .await?
-            .is_none()
-        {
+        if alliance::Entity::find_by_id(req.alliance_id).one(&self.db).await?.is_none() {
             return Err(AppError::unknown_reference("alliance_id", "alliance"));
         }
         let m = station::ActiveModel {
@@ -89,11 +71,7 @@ impl App {
     }
 
     pub async fn get_station(&self, p: &Principal, id: i64) -> Result<Station, AppError> {
-        Ok(
-            find_scoped::<station::Entity>(&self.db, id, scope::stations(p)?, "station")
-                .await?
-                .into(),
-        )
+        Ok(find_scoped::<station::Entity>(&self.db, id, scope::stations(p)?, "station").await?.into())
     }
 
     pub async fn list_stations(
@@ -106,30 +84,14 @@ impl App {
         if let Some(a) = alliance_id {
             q = q.filter(station::Column::AllianceId.eq(a));
         }
-        fetch_page(
-            &self.db,
-            q,
-            scope::stations(p)?,
-            page,
-            |m| m.id,
-            Station::from,
-        )
-        .await
+        fetch_page(&self.db, q, scope::stations(p)?, page, |m| m.id, Station::from).await
     }
 
-    pub async fn update_station(
-        &self,
-        p: &Principal,
-        id: i64,
-        req: UpdateStation,
-    ) -> Result<Station, AppError> {
+    pub async fn update_station(&self, p: &Principal, id: i64, req: UpdateStation) -> Result<Station, AppError> {
         p.require_admin()?;
         let m = find_scoped::<station::Entity>(&self.db, id, Condition::all(), "station").await?;
         let mut am = m.into_active_model();
-        super::set_if(
-            &mut am.name,
-            req.name.map(|n| validate::name("name", &n)).transpose()?,
-        );
+        super::set_if(&mut am.name, req.name.map(|n| validate::name("name", &n)).transpose()?);
         Ok(super::save(am, &self.db).await?.into())
     }
 }

@@ -4,8 +4,7 @@ use crate::{App, AppError, Page, PageRequest, Principal, Role, now, scope};
 use chrono::{DateTime, Utc};
 use hezuo_db::entities::{token, user};
 use hezuo_db::sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
-    TransactionTrait, TryIntoModel,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait, TryIntoModel,
 };
 use serde::{Deserialize, Serialize};
 
@@ -62,15 +61,11 @@ impl TryFrom<user::Model> for User {
 
 fn username(v: &str) -> Result<String, AppError> {
     let ok = (3..=64).contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'@'));
+        && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'@'));
     if ok {
         Ok(v.to_owned())
     } else {
-        Err(AppError::invalid(
-            "username",
-            "must be 3 to 64 characters of A-Z, a-z, 0-9, '_', '-', '.', '@'",
-        ))
+        Err(AppError::invalid("username", "must be 3 to 64 characters of A-Z, a-z, 0-9, '_', '-', '.', '@'"))
     }
 }
 
@@ -79,11 +74,7 @@ impl App {
         p.require_admin()?;
         let name = username(&req.username)?;
         check_password(&req.password)?;
-        let ids = ScopeIds {
-            alliance_id: req.alliance_id,
-            station_id: req.station_id,
-            village_id: req.village_id,
-        };
+        let ids = ScopeIds { alliance_id: req.alliance_id, station_id: req.station_id, village_id: req.village_id };
         check_scope_ids(self, req.role, ids).await?;
         let hash = hash_password(req.password).await?;
         let m = user::ActiveModel {
@@ -103,39 +94,17 @@ impl App {
     }
 
     pub async fn get_user(&self, p: &Principal, id: i64) -> Result<User, AppError> {
-        find_scoped::<user::Entity>(&self.db, id, scope::users(p)?, "user")
-            .await?
-            .try_into()
+        find_scoped::<user::Entity>(&self.db, id, scope::users(p)?, "user").await?.try_into()
     }
 
-    pub async fn list_users(
-        &self,
-        p: &Principal,
-        page: PageRequest,
-    ) -> Result<Page<User>, AppError> {
-        let page = fetch_page(
-            &self.db,
-            user::Entity::find(),
-            scope::users(p)?,
-            page,
-            |m| m.id,
-            User::try_from,
-        )
-        .await?;
-        Ok(Page {
-            items: page.items.into_iter().collect::<Result<_, _>>()?,
-            next_cursor: page.next_cursor,
-        })
+    pub async fn list_users(&self, p: &Principal, page: PageRequest) -> Result<Page<User>, AppError> {
+        let page = fetch_page(&self.db, user::Entity::find(), scope::users(p)?, page, |m| m.id, User::try_from).await?;
+        Ok(Page { items: page.items.into_iter().collect::<Result<_, _>>()?, next_cursor: page.next_cursor })
     }
 
     /// Changes a password or disables a user; either way the user's existing tokens are
     /// revoked in the same transaction.
-    pub async fn update_user(
-        &self,
-        p: &Principal,
-        id: i64,
-        req: UpdateUser,
-    ) -> Result<User, AppError> {
+    pub async fn update_user(&self, p: &Principal, id: i64, req: UpdateUser) -> Result<User, AppError> {
         let m = find_scoped::<user::Entity>(&self.db, id, scope::users(p)?, "user").await?;
         let hash = match req.password {
             Some(pw) => {
@@ -149,16 +118,9 @@ impl App {
         super::set_if(&mut am.password_hash, hash);
         super::set_if(&mut am.disabled, req.disabled);
         let txn = self.db.begin().await?;
-        let saved = if am.is_changed() {
-            am.update(&txn).await?
-        } else {
-            am.try_into_model()?
-        };
+        let saved = if am.is_changed() { am.update(&txn).await? } else { am.try_into_model()? };
         if revoke {
-            token::Entity::delete_many()
-                .filter(token::Column::UserId.eq(id))
-                .exec(&txn)
-                .await?;
+            token::Entity::delete_many().filter(token::Column::UserId.eq(id)).exec(&txn).await?;
         }
         txn.commit().await?;
         saved.try_into()

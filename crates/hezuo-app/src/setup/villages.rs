@@ -41,24 +41,15 @@ impl App {
             id: m.id,
             name: m.name,
             code: m.code,
-            income_target: m
-                .income_target
-                .map_or(self.config.income_target, Money::from_cents),
+            income_target: m.income_target.map_or(self.config.income_target, Money::from_cents),
             income_target_is_default: m.income_target.is_none(),
             created_at: m.created_at,
         }
     }
 
-    pub async fn create_village(
-        &self,
-        p: &Principal,
-        req: CreateVillage,
-    ) -> Result<Village, AppError> {
+    pub async fn create_village(&self, p: &Principal, req: CreateVillage) -> Result<Village, AppError> {
         p.require_admin()?;
-        let target = req
-            .income_target
-            .map(|t| validate::non_negative("income_target", t))
-            .transpose()?;
+        let target = req.income_target.map(|t| validate::non_negative("income_target", t)).transpose()?;
         let m = village::ActiveModel {
             name: Set(validate::name("name", &req.name)?),
             code: Set(validate::village_code(&req.code)?),
@@ -72,34 +63,16 @@ impl App {
     }
 
     pub async fn get_village(&self, p: &Principal, id: i64) -> Result<Village, AppError> {
-        let m =
-            find_scoped::<village::Entity>(&self.db, id, scope::villages(p)?, "village").await?;
+        let m = find_scoped::<village::Entity>(&self.db, id, scope::villages(p)?, "village").await?;
         Ok(self.village_view(m))
     }
 
-    pub async fn list_villages(
-        &self,
-        p: &Principal,
-        page: PageRequest,
-    ) -> Result<Page<Village>, AppError> {
+    pub async fn list_villages(&self, p: &Principal, page: PageRequest) -> Result<Page<Village>, AppError> {
         let cond = scope::villages(p)?;
-        fetch_page(
-            &self.db,
-            village::Entity::find(),
-            cond,
-            page,
-            |m| m.id,
-            |m| self.village_view(m),
-        )
-        .await
+        fetch_page(&self.db, village::Entity::find(), cond, page, |m| m.id, |m| self.village_view(m)).await
     }
 
-    pub async fn update_village(
-        &self,
-        p: &Principal,
-        id: i64,
-        req: UpdateVillage,
-    ) -> Result<Village, AppError> {
+    pub async fn update_village(&self, p: &Principal, id: i64, req: UpdateVillage) -> Result<Village, AppError> {
         p.require_admin()?;
         let m = find_scoped::<village::Entity>(&self.db, id, Condition::all(), "village").await?;
         let mut am = m.into_active_model();

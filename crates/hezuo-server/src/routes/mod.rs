@@ -1,4 +1,5 @@
 pub mod auth;
+pub mod catalog;
 pub mod ops;
 pub mod setup;
 
@@ -16,9 +17,6 @@ pub struct ListParams {
 
 impl ListParams {
     pub fn page(&self) -> Result<hezuo_app::PageRequest, crate::error::ApiError> {
-        Ok(hezuo_app::PageRequest::parse(
-            self.limit.as_deref(),
-            self.cursor.as_deref(),
-        )?)
+        Ok(hezuo_app::PageRequest::parse(self.limit.as_deref(), self.cursor.as_deref())?)
     }
 }

@@ -34,18 +34,15 @@ pub struct AllianceFilter {
     responses((status = 201, body = Village), (status = "4XX", body = ErrorBody)))]
 async fn create_village(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     ApiJson(req): ApiJson<CreateVillage>,
 ) -> Created<Village> {
-    Ok((
-        StatusCode::CREATED,
-        Json(s.app.create_village(&p, req).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(s.app.create_village(&p, req).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/villages/{id}", tag = "set-up", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = Village), (status = "4XX", body = ErrorBody)))]
-async fn get_village(State(s): State<AppState>, Caller(p): Caller, Id(id): Id) -> Found<Village> {
+async fn get_village(State(s): State<AppState>, Caller(p, _): Caller, Id(id): Id) -> Found<Village> {
     Ok(Json(s.app.get_village(&p, id).await?))
 }
 
@@ -53,7 +50,7 @@ async fn get_village(State(s): State<AppState>, Caller(p): Caller, Id(id): Id) -
     security(("bearer" = [])), responses((status = 200, body = Village), (status = "4XX", body = ErrorBody)))]
 async fn update_village(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     Id(id): Id,
     ApiJson(req): ApiJson<UpdateVillage>,
 ) -> Found<Village> {
@@ -64,7 +61,7 @@ async fn update_village(
     responses((status = 200, body = Page<Village>), (status = "4XX", body = ErrorBody)))]
 async fn list_villages(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     ApiQuery(q): ApiQuery<ListParams>,
 ) -> Found<Page<Village>> {
     Ok(Json(s.app.list_villages(&p, q.page()?).await?))
@@ -74,22 +71,15 @@ async fn list_villages(
     responses((status = 201, body = Household), (status = "4XX", body = ErrorBody)))]
 async fn create_household(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     ApiJson(req): ApiJson<CreateHousehold>,
 ) -> Created<Household> {
-    Ok((
-        StatusCode::CREATED,
-        Json(s.app.create_household(&p, req).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(s.app.create_household(&p, req).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/households/{id}", tag = "set-up", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = Household), (status = "4XX", body = ErrorBody)))]
-async fn get_household(
-    State(s): State<AppState>,
-    Caller(p): Caller,
-    Id(id): Id,
-) -> Found<Household> {
+async fn get_household(State(s): State<AppState>, Caller(p, _): Caller, Id(id): Id) -> Found<Household> {
     Ok(Json(s.app.get_household(&p, id).await?))
 }
 
@@ -97,7 +87,7 @@ async fn get_household(
     security(("bearer" = [])), responses((status = 200, body = Household), (status = "4XX", body = ErrorBody)))]
 async fn update_household(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     Id(id): Id,
     ApiJson(req): ApiJson<UpdateHousehold>,
 ) -> Found<Household> {
@@ -108,37 +98,26 @@ async fn update_household(
     responses((status = 200, body = Page<Household>), (status = "4XX", body = ErrorBody)))]
 async fn list_households(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     ApiQuery(q): ApiQuery<ListParams>,
     ApiQuery(filter): ApiQuery<VillageFilter>,
 ) -> Found<Page<Household>> {
-    Ok(Json(
-        s.app
-            .list_households(&p, filter.village_id, q.page()?)
-            .await?,
-    ))
+    Ok(Json(s.app.list_households(&p, filter.village_id, q.page()?).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/cooperatives", tag = "set-up", request_body = CreateCooperative, security(("bearer" = [])),
     responses((status = 201, body = Cooperative), (status = "4XX", body = ErrorBody)))]
 async fn create_cooperative(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     ApiJson(req): ApiJson<CreateCooperative>,
 ) -> Created<Cooperative> {
-    Ok((
-        StatusCode::CREATED,
-        Json(s.app.create_cooperative(&p, req).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(s.app.create_cooperative(&p, req).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/cooperatives/{id}", tag = "set-up", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = Cooperative), (status = "4XX", body = ErrorBody)))]
-async fn get_cooperative(
-    State(s): State<AppState>,
-    Caller(p): Caller,
-    Id(id): Id,
-) -> Found<Cooperative> {
+async fn get_cooperative(State(s): State<AppState>, Caller(p, _): Caller, Id(id): Id) -> Found<Cooperative> {
     Ok(Json(s.app.get_cooperative(&p, id).await?))
 }
 
@@ -146,7 +125,7 @@ async fn get_cooperative(
     security(("bearer" = [])), responses((status = 200, body = Cooperative), (status = "4XX", body = ErrorBody)))]
 async fn update_cooperative(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     Id(id): Id,
     ApiJson(req): ApiJson<UpdateCooperative>,
 ) -> Found<Cooperative> {
@@ -157,7 +136,7 @@ async fn update_cooperative(
     responses((status = 200, body = Page<Cooperative>), (status = "4XX", body = ErrorBody)))]
 async fn list_cooperatives(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     ApiQuery(q): ApiQuery<ListParams>,
 ) -> Found<Page<Cooperative>> {
     Ok(Json(s.app.list_cooperatives(&p, q.page()?).await?))
@@ -167,18 +146,15 @@ async fn list_cooperatives(
     responses((status = 201, body = Alliance), (status = "4XX", body = ErrorBody)))]
 async fn create_alliance(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     ApiJson(req): ApiJson<CreateAlliance>,
 ) -> Created<Alliance> {
-    Ok((
-        StatusCode::CREATED,
-        Json(s.app.create_alliance(&p, req).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(s.app.create_alliance(&p, req).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/alliances/{id}", tag = "set-up", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = Alliance), (status = "4XX", body = ErrorBody)))]
-async fn get_alliance(State(s): State<AppState>, Caller(p): Caller, Id(id): Id) -> Found<Alliance> {
+async fn get_alliance(State(s): State<AppState>, Caller(p, _): Caller, Id(id): Id) -> Found<Alliance> {
     Ok(Json(s.app.get_alliance(&p, id).await?))
 }
 
@@ -186,7 +162,7 @@ async fn get_alliance(State(s): State<AppState>, Caller(p): Caller, Id(id): Id) 
     security(("bearer" = [])), responses((status = 200, body = Alliance), (status = "4XX", body = ErrorBody)))]
 async fn update_alliance(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     Id(id): Id,
     ApiJson(req): ApiJson<UpdateAlliance>,
 ) -> Found<Alliance> {
@@ -197,7 +173,7 @@ async fn update_alliance(
     responses((status = 200, body = Page<Alliance>), (status = "4XX", body = ErrorBody)))]
 async fn list_alliances(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     ApiQuery(q): ApiQuery<ListParams>,
 ) -> Found<Page<Alliance>> {
     Ok(Json(s.app.list_alliances(&p, q.page()?).await?))
@@ -207,18 +183,15 @@ async fn list_alliances(
     responses((status = 201, body = Station), (status = "4XX", body = ErrorBody)))]
 async fn create_station(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     ApiJson(req): ApiJson<CreateStation>,
 ) -> Created<Station> {
-    Ok((
-        StatusCode::CREATED,
-        Json(s.app.create_station(&p, req).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(s.app.create_station(&p, req).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/stations/{id}", tag = "set-up", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = Station), (status = "4XX", body = ErrorBody)))]
-async fn get_station(State(s): State<AppState>, Caller(p): Caller, Id(id): Id) -> Found<Station> {
+async fn get_station(State(s): State<AppState>, Caller(p, _): Caller, Id(id): Id) -> Found<Station> {
     Ok(Json(s.app.get_station(&p, id).await?))
 }
 
@@ -226,7 +199,7 @@ async fn get_station(State(s): State<AppState>, Caller(p): Caller, Id(id): Id) -
     security(("bearer" = [])), responses((status = 200, body = Station), (status = "4XX", body = ErrorBody)))]
 async fn update_station(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     Id(id): Id,
     ApiJson(req): ApiJson<UpdateStation>,
 ) -> Found<Station> {
@@ -237,33 +210,26 @@ async fn update_station(
     responses((status = 200, body = Page<Station>), (status = "4XX", body = ErrorBody)))]
 async fn list_stations(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     ApiQuery(q): ApiQuery<ListParams>,
     ApiQuery(filter): ApiQuery<AllianceFilter>,
 ) -> Found<Page<Station>> {
-    Ok(Json(
-        s.app
-            .list_stations(&p, filter.alliance_id, q.page()?)
-            .await?,
-    ))
+    Ok(Json(s.app.list_stations(&p, filter.alliance_id, q.page()?).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/channels", tag = "set-up", request_body = CreateChannel, security(("bearer" = [])),
     responses((status = 201, body = Channel), (status = "4XX", body = ErrorBody)))]
 async fn create_channel(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     ApiJson(req): ApiJson<CreateChannel>,
 ) -> Created<Channel> {
-    Ok((
-        StatusCode::CREATED,
-        Json(s.app.create_channel(&p, req).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(s.app.create_channel(&p, req).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/channels/{id}", tag = "set-up", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = Channel), (status = "4XX", body = ErrorBody)))]
-async fn get_channel(State(s): State<AppState>, Caller(p): Caller, Id(id): Id) -> Found<Channel> {
+async fn get_channel(State(s): State<AppState>, Caller(p, _): Caller, Id(id): Id) -> Found<Channel> {
     Ok(Json(s.app.get_channel(&p, id).await?))
 }
 
@@ -271,7 +237,7 @@ async fn get_channel(State(s): State<AppState>, Caller(p): Caller, Id(id): Id) -
     security(("bearer" = [])), responses((status = 200, body = Channel), (status = "4XX", body = ErrorBody)))]
 async fn update_channel(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     Id(id): Id,
     ApiJson(req): ApiJson<UpdateChannel>,
 ) -> Found<Channel> {
@@ -282,7 +248,7 @@ async fn update_channel(
     responses((status = 200, body = Page<Channel>), (status = "4XX", body = ErrorBody)))]
 async fn list_channels(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     ApiQuery(q): ApiQuery<ListParams>,
 ) -> Found<Page<Channel>> {
     Ok(Json(s.app.list_channels(&p, q.page()?).await?))
@@ -292,7 +258,7 @@ async fn list_channels(
     responses((status = 201, body = User), (status = "4XX", body = ErrorBody)))]
 async fn create_user(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     ApiJson(req): ApiJson<CreateUser>,
 ) -> Created<User> {
     Ok((StatusCode::CREATED, Json(s.app.create_user(&p, req).await?)))
@@ -300,7 +266,7 @@ async fn create_user(
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "set-up", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = User), (status = "4XX", body = ErrorBody)))]
-async fn get_user(State(s): State<AppState>, Caller(p): Caller, Id(id): Id) -> Found<User> {
+async fn get_user(State(s): State<AppState>, Caller(p, _): Caller, Id(id): Id) -> Found<User> {
     Ok(Json(s.app.get_user(&p, id).await?))
 }
 
@@ -308,7 +274,7 @@ async fn get_user(State(s): State<AppState>, Caller(p): Caller, Id(id): Id) -> F
     security(("bearer" = [])), responses((status = 200, body = User), (status = "4XX", body = ErrorBody)))]
 async fn update_user(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     Id(id): Id,
     ApiJson(req): ApiJson<UpdateUser>,
 ) -> Found<User> {
@@ -319,7 +285,7 @@ async fn update_user(
     responses((status = 200, body = Page<User>), (status = "4XX", body = ErrorBody)))]
 async fn list_users(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     ApiQuery(q): ApiQuery<ListParams>,
 ) -> Found<Page<User>> {
     Ok(Json(s.app.list_users(&p, q.page()?).await?))
@@ -329,21 +295,18 @@ async fn list_users(
     request_body = CreateMember, security(("bearer" = [])), responses((status = 201, body = Member), (status = "4XX", body = ErrorBody)))]
 async fn add_member(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     Id(id): Id,
     ApiJson(req): ApiJson<CreateMember>,
 ) -> Created<Member> {
-    Ok((
-        StatusCode::CREATED,
-        Json(s.app.add_member(&p, id, req).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(s.app.add_member(&p, id, req).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/cooperatives/{id}/members", tag = "set-up", params(("id" = i64, Path), ListParams),
     security(("bearer" = [])), responses((status = 200, body = Page<Member>), (status = "4XX", body = ErrorBody)))]
 async fn list_members(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     Id(id): Id,
     ApiQuery(q): ApiQuery<ListParams>,
 ) -> Found<Page<Member>> {
@@ -355,7 +318,7 @@ async fn list_members(
     responses((status = 200, body = Member), (status = "4XX", body = ErrorBody)))]
 async fn update_member(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     Ids(id, member): Ids,
     ApiJson(req): ApiJson<UpdateMember>,
 ) -> Found<Member> {
@@ -367,21 +330,18 @@ async fn update_member(
     request_body = CreateRuleVersion, security(("bearer" = [])), responses((status = 201, body = RuleVersion), (status = "4XX", body = ErrorBody)))]
 async fn add_rule_version(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     Id(id): Id,
     ApiJson(req): ApiJson<CreateRuleVersion>,
 ) -> Created<RuleVersion> {
-    Ok((
-        StatusCode::CREATED,
-        Json(s.app.add_rule_version(&p, id, req).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(s.app.add_rule_version(&p, id, req).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/cooperatives/{id}/rules", tag = "set-up", params(("id" = i64, Path), ListParams),
     security(("bearer" = [])), responses((status = 200, body = Page<RuleVersion>), (status = "4XX", body = ErrorBody)))]
 async fn list_rule_versions(
     State(s): State<AppState>,
-    Caller(p): Caller,
+    Caller(p, _): Caller,
     Id(id): Id,
     ApiQuery(q): ApiQuery<ListParams>,
 ) -> Found<Page<RuleVersion>> {

@@ -1,0 +1,103 @@
+//! Stock: the movement journal's kinds and adjustment reasons, and the lot balance rule of
+//! SPEC §8.2 (`remaining = received + adjustments − drawn + restocked >= 0`).
+
+use hezuo_core::Quantity;
+use serde::{Deserialize, Serialize};
+
+/// What changed a lot's remaining.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MovementKind {
+    /// Received from a household (positive).
+    Intake,
+    /// Drawn by an order line (negative).
+    Sale,
+    /// Returned to the lot by a refund with restock (positive).
+    Restock,
+    /// Spoilage, loss or a count correction (signed).
+    Adjustment,
+}
+
+impl MovementKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MovementKind::Intake => "intake",
+            MovementKind::Sale => "sale",
+            MovementKind::Restock => "restock",
+            MovementKind::Adjustment => "adjustment",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MovementKind> {
+        match s {
+            "intake" => Some(MovementKind::Intake),
+            "sale" => Some(MovementKind::Sale),
+            "restock" => Some(MovementKind::Restock),
+            "adjustment" => Some(MovementKind::Adjustment),
+            _ => None,
+        }
+    }
+}
+
+/// Why stock was adjusted by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AdjustmentReason {
+    /// 损耗: produce that went bad.
+    Spoilage,
+    /// 丢失.
+    Loss,
+    /// 盘点更正: the count found more or less than the books.
+    CountCorrection,
+}
+
+impl AdjustmentReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdjustmentReason::Spoilage => "spoilage",
+            AdjustmentReason::Loss => "loss",
+            AdjustmentReason::CountCorrection => "count_correction",
+        }
+    }
+}
+
+/// Recounts a lot from its journal: the sum of every movement's signed quantity.
+pub fn recount(movements: impl IntoIterator<Item = Quantity>) -> Option<Quantity> {
+    movements.into_iter().try_fold(Quantity::ZERO, |acc, q| acc.checked_add(q).ok())
+}
+
+/// Why a lot does not balance, if it does not.
+pub fn lot_balance_problem(
+    received: Quantity,
+    remaining: Quantity,
+    journal: &[(MovementKind, Quantity)],
+) -> Option<String> {
+    let intake: Vec<Quantity> = journal.iter().filter(|(k, _)| *k == MovementKind::Intake).map(|(_, q)| *q).collect();
+    if intake != [received] {
+        return Some(format!("intake movements {intake:?} do not equal received {received}"));
+    }
+    match recount(journal.iter().map(|(_, q)| *q)) {
+        None => Some("journal overflows".into()),
+        Some(sum) if sum != remaining => Some(format!("journal recount {sum} differs from remaining {remaining}")),
+        Some(_) if remaining.thousandths() < 0 => Some(format!("remaining {remaining} is negative")),
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(t: i64) -> Quantity {
+        Quantity::from_thousandths(t)
+    }
+
+    #[test]
+    fn balanced_and_unbalanced_lots() {
+        let journal =
+            [(MovementKind::Intake, q(100_000)), (MovementKind::Sale, q(-30_000)), (MovementKind::Adjustment, q(-500))];
+        assert_eq!(lot_balance_problem(q(100_000), q(69_500), &journal), None);
+        assert!(lot_balance_problem(q(100_000), q(70_000), &journal).is_some());
+        assert!(lot_balance_problem(q(90_000), q(59_500), &journal).is_some());
+    }
+}

@@ -1,0 +1,215 @@
+//! Catalog and stock endpoints (API.md "Catalog and stock"): products, lots, adjustments,
+//! traceability, CSV import and export, low stock.
+
+use super::ListParams;
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery, Caller, CsvBody, Id};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hezuo_app::Page;
+use hezuo_app::catalog::*;
+use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
+type Found<T> = Result<Json<T>, ApiError>;
+
+/// `?format=`: `json` (default) or `csv` (every row, no paging).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Format {
+    pub format: Option<String>,
+}
+
+impl Format {
+    fn csv(&self) -> Result<bool, ApiError> {
+        match self.format.as_deref() {
+            None | Some("json") => Ok(false),
+            Some("csv") => Ok(true),
+            Some(other) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("format {other:?}: use json or csv"),
+            )),
+        }
+    }
+}
+
+fn csv_response(name: &str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A list of items without paging.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}
+
+#[utoipa::path(post, path = "/api/v1/stations/{id}/products", tag = "catalog", params(("id" = i64, Path)),
+    request_body = CreateProduct, security(("bearer" = [])),
+    responses((status = 201, body = Product), (status = "4XX", body = ErrorBody)))]
+async fn create_product(
+    State(s): State<AppState>,
+    Caller(p, _): Caller,
+    Id(id): Id,
+    ApiJson(req): ApiJson<CreateProduct>,
+) -> Created<Product> {
+    Ok((StatusCode::CREATED, Json(s.app.create_product(&p, id, req).await?)))
+}
+
+/// The station's products with their stock; `?format=csv` exports them all.
+#[utoipa::path(get, path = "/api/v1/stations/{id}/products", tag = "catalog",
+    params(("id" = i64, Path), ProductFilter, ListParams, Format), security(("bearer" = [])),
+    responses((status = 200, body = Page<Product>), (status = 200, content_type = "text/csv", body = String), (status = "4XX", body = ErrorBody)))]
+async fn list_products(
+    State(s): State<AppState>,
+    Caller(p, _): Caller,
+    Id(id): Id,
+    ApiQuery(filter): ApiQuery<ProductFilter>,
+    ApiQuery(list): ApiQuery<ListParams>,
+    ApiQuery(format): ApiQuery<Format>,
+) -> Result<Response, ApiError> {
+    if format.csv()? {
+        return Ok(csv_response("products.csv", s.app.export_products_csv(&p, id, &filter).await?));
+    }
+    Ok(Json(s.app.list_products(&p, id, &filter, list.page()?).await?).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalog", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Product), (status = "4XX", body = ErrorBody)))]
+async fn get_product(State(s): State<AppState>, Caller(p, _): Caller, Id(id): Id) -> Found<Product> {
+    Ok(Json(s.app.get_product(&p, id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "catalog", params(("id" = i64, Path)), request_body = UpdateProduct,
+    security(("bearer" = [])), responses((status = 200, body = Product), (status = "4XX", body = ErrorBody)))]
+async fn update_product(
+    State(s): State<AppState>,
+    Caller(p, _): Caller,
+    Id(id): Id,
+    ApiJson(req): ApiJson<UpdateProduct>,
+) -> Found<Product> {
+    Ok(Json(s.app.update_product(&p, id, req).await?))
+}
+
+/// Receives produce from a member household into a new lot.
+#[utoipa::path(post, path = "/api/v1/products/{id}/lots", tag = "catalog", params(("id" = i64, Path)), request_body = CreateLot,
+    security(("bearer" = [])), responses((status = 201, body = Lot), (status = "4XX", body = ErrorBody)))]
+async fn create_lot(
+    State(s): State<AppState>,
+    Caller(p, actor): Caller,
+    Id(id): Id,
+    ApiJson(req): ApiJson<CreateLot>,
+) -> Created<Lot> {
+    Ok((StatusCode::CREATED, Json(s.app.create_lot(&p, &actor, id, req).await?)))
+}
+
+/// The product's lots, oldest first (the order sales draw them in).
+#[utoipa::path(get, path = "/api/v1/products/{id}/lots", tag = "catalog", params(("id" = i64, Path), ListParams),
+    security(("bearer" = [])), responses((status = 200, body = Page<Lot>), (status = "4XX", body = ErrorBody)))]
+async fn list_product_lots(
+    State(s): State<AppState>,
+    Caller(p, _): Caller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<ListParams>,
+) -> Found<Page<Lot>> {
+    Ok(Json(s.app.list_product_lots(&p, id, q.page()?).await?))
+}
+
+/// Traceability (溯源): the lot, its household and village, movements and order lines.
+#[utoipa::path(get, path = "/api/v1/lots/{id}", tag = "catalog", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = LotTrace), (status = "4XX", body = ErrorBody)))]
+async fn trace_lot(State(s): State<AppState>, Caller(p, _): Caller, Id(id): Id) -> Found<LotTrace> {
+    Ok(Json(s.app.trace_lot(&p, id).await?))
+}
+
+/// Spoilage, loss or a count correction; 422 `insufficient_stock` if the lot would go below 0.
+#[utoipa::path(post, path = "/api/v1/lots/{id}/adjustments", tag = "catalog", params(("id" = i64, Path)),
+    request_body = CreateAdjustment, security(("bearer" = [])),
+    responses((status = 201, body = Adjustment), (status = "4XX", body = ErrorBody)))]
+async fn adjust_lot(
+    State(s): State<AppState>,
+    Caller(p, actor): Caller,
+    Id(id): Id,
+    ApiJson(req): ApiJson<CreateAdjustment>,
+) -> Created<Adjustment> {
+    Ok((StatusCode::CREATED, Json(s.app.adjust_lot(&p, &actor, id, req).await?)))
+}
+
+/// Every lot of the station; `?format=csv` exports them all.
+#[utoipa::path(get, path = "/api/v1/stations/{id}/lots", tag = "catalog", params(("id" = i64, Path), ListParams, Format),
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<Lot>), (status = 200, content_type = "text/csv", body = String), (status = "4XX", body = ErrorBody)))]
+async fn list_station_lots(
+    State(s): State<AppState>,
+    Caller(p, _): Caller,
+    Id(id): Id,
+    ApiQuery(list): ApiQuery<ListParams>,
+    ApiQuery(format): ApiQuery<Format>,
+) -> Result<Response, ApiError> {
+    if format.csv()? {
+        return Ok(csv_response("lots.csv", s.app.export_lots_csv(&p, id).await?));
+    }
+    Ok(Json(s.app.list_station_lots(&p, id, list.page()?).await?).into_response())
+}
+
+/// Listed products whose stock is below their threshold.
+#[utoipa::path(get, path = "/api/v1/stations/{id}/low-stock", tag = "catalog", params(("id" = i64, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Items<Product>), (status = "4XX", body = ErrorBody)))]
+async fn low_stock(State(s): State<AppState>, Caller(p, _): Caller, Id(id): Id) -> Found<Items<Product>> {
+    Ok(Json(Items { items: s.app.low_stock(&p, id).await? }))
+}
+
+/// CSV import of products, all or nothing (UTF-8 with or without BOM, or GBK).
+#[utoipa::path(post, path = "/api/v1/stations/{id}/products:import", tag = "catalog", params(("id" = i64, Path)),
+    request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
+    responses((status = 201, body = ImportResult), (status = 422, description = "every bad row, nothing imported", body = ErrorBody),
+        (status = "4XX", body = ErrorBody)))]
+async fn import_products(
+    State(s): State<AppState>,
+    Caller(p, _): Caller,
+    Id(id): Id,
+    CsvBody(body): CsvBody,
+) -> Created<ImportResult> {
+    Ok((StatusCode::CREATED, Json(s.app.import_products(&p, id, &body).await?)))
+}
+
+/// CSV import of lots from member households, all or nothing.
+#[utoipa::path(post, path = "/api/v1/stations/{id}/lots:import", tag = "catalog", params(("id" = i64, Path)),
+    request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
+    responses((status = 201, body = ImportResult), (status = 422, description = "every bad row, nothing imported", body = ErrorBody),
+        (status = "4XX", body = ErrorBody)))]
+async fn import_lots(
+    State(s): State<AppState>,
+    Caller(p, actor): Caller,
+    Id(id): Id,
+    CsvBody(body): CsvBody,
+) -> Created<ImportResult> {
+    Ok((StatusCode::CREATED, Json(s.app.import_lots(&p, &actor, id, &body).await?)))
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_product, list_products))
+        .routes(routes!(get_product, update_product))
+        .routes(routes!(create_lot, list_product_lots))
+        .routes(routes!(trace_lot))
+        .routes(routes!(adjust_lot))
+        .routes(routes!(list_station_lots))
+        .routes(routes!(low_stock))
+}
+
+/// The import routes, which take larger bodies than JSON.
+pub fn import_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(import_products)).routes(routes!(import_lots))
+}
