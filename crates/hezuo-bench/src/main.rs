@@ -1,0 +1,150 @@
+//! `cargo run --release -p hezuo-bench -- import [--database URL] [--rows N]`
+//!
+//! Starts the real server on 127.0.0.1:0 over a fresh database (a temporary SQLite file unless
+//! `--database` names one, e.g. an empty PostgreSQL database), sets up a station through the
+//! use cases, then measures through HTTP.
+
+// Timings and rates are measurements, not money.
+#![allow(clippy::float_arithmetic)]
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use hezuo_app::auth::ScopeIds;
+use hezuo_app::setup::*;
+use hezuo_app::{App, Config, Principal, Role};
+use hezuo_core::{Money, Rate};
+use std::time::Instant;
+
+#[derive(Parser)]
+struct Cli {
+    /// Database URL [default: a new SQLite file in a temporary directory].
+    #[arg(long, global = true)]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Bulk CSV import of products, then of lots, all-or-nothing in one transaction each.
+    Import {
+        #[arg(long, default_value_t = 10_000)]
+        rows: usize,
+    },
+}
+
+struct Bench {
+    app: App,
+    base: String,
+    http: reqwest::Client,
+    station: i64,
+    households: Vec<i64>,
+    staff: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn rate(s: &str) -> Result<Rate> {
+    Rate::parse(s).map_err(|e| anyhow::anyhow!("{s}: {e}"))
+}
+
+async fn start(database: Option<String>) -> Result<Bench> {
+    let (url, dir) = match database {
+        Some(u) => (u, None),
+        None => {
+            let dir = tempfile::tempdir()?;
+            (hezuo_db::sqlite_url(&dir.path().join("bench.db")), Some(dir))
+        }
+    };
+    let app = App::open(Config::with_database(url)).await.context("open database")?;
+    let admin = Principal::Admin;
+    let e = |e: hezuo_app::AppError| anyhow::anyhow!("{e}");
+    let village = app.create_village(&admin, CreateVillage { name: "桃源村".into(), code: "320206103201".into(), income_target: None }).await.map_err(e)?;
+    let coop = app.create_cooperative(&admin, CreateCooperative { name: "合作社".into() }).await.map_err(e)?;
+    let mut households = Vec::new();
+    for i in 0..20 {
+        let h = app.create_household(&admin, CreateHousehold { village_id: village.id, name: format!("农户{i}"), members: 3 }).await.map_err(e)?;
+        app.add_member(&admin, coop.id, CreateMember { household_id: Some(h.id), village_id: None, capital: Money::from_cents(100_000) }).await.map_err(e)?;
+        households.push(h.id);
+    }
+    app.add_rule_version(
+        &admin,
+        coop.id,
+        CreateRuleVersion {
+            effective_from: chrono_date()?,
+            household_share: rate("0.70")?,
+            station_fee_rate: rate("0.05")?,
+            collective_rate: rate("0.05")?,
+            reserve_rate: rate("0.10")?,
+            rebate_rate: rate("0.60")?,
+        },
+    )
+    .await
+    .map_err(e)?;
+    let alliance = app.create_alliance(&admin, CreateAlliance { name: "联盟".into() }).await.map_err(e)?;
+    let station = app
+        .create_station(&admin, CreateStation { name: "服务站".into(), village_id: village.id, cooperative_id: coop.id, alliance_id: alliance.id })
+        .await
+        .map_err(e)?;
+    let staff = app
+        .create_token(Role::Staff, ScopeIds { station_id: Some(station.id), ..ScopeIds::default() }, "bench", None)
+        .await
+        .map_err(e)?
+        .token;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(hezuo_server::serve(listener, app.clone(), std::future::pending()));
+    Ok(Bench { app, base, http: reqwest::Client::new(), station: station.id, households, staff, _dir: dir })
+}
+
+fn chrono_date() -> Result<chrono::NaiveDate> {
+    chrono::NaiveDate::from_ymd_opt(2025, 1, 1).context("date")
+}
+
+async fn post_csv(b: &Bench, path: &str, body: String) -> Result<(f64, serde_json::Value)> {
+    let started = Instant::now();
+    let res = b.http.post(format!("{}{path}", b.base)).bearer_auth(&b.staff).header("content-type", "text/csv").body(body).send().await?;
+    let status = res.status();
+    let v: serde_json::Value = res.json().await?;
+    let secs = started.elapsed().as_secs_f64();
+    if !status.is_success() {
+        bail!("{path}: {status} {v}");
+    }
+    Ok((secs, v))
+}
+
+async fn import(b: &Bench, rows: usize) -> Result<()> {
+    let mut products = String::from("name,unit,price,status,category,low_stock_threshold\n");
+    for i in 0..rows {
+        products.push_str(&format!("阳山水蜜桃{i},斤,{}.{:02},listed,鲜果,10\n", 5 + i % 50, i % 100));
+    }
+    let (secs, v) = post_csv(b, &format!("/api/v1/stations/{}/products:import", b.station), products).await?;
+    let ids: Vec<i64> = v["ids"].as_array().context("ids")?.iter().filter_map(|i| i.as_i64()).collect();
+    println!("products:import  {rows:>7} rows  {secs:>7.3} s  {:>9.0} rows/s", rows as f64 / secs);
+
+    let mut lots = String::from("product_id,household_id,quantity,floor_price,received_at\n");
+    for i in 0..rows {
+        let h = b.households[i % b.households.len()];
+        lots.push_str(&format!("{},{h},{}.5,{}.00,2026-06-01 08:00\n", ids[i % ids.len()], 10 + i % 90, 3 + i % 10));
+    }
+    let (secs, _) = post_csv(b, &format!("/api/v1/stations/{}/lots:import", b.station), lots).await?;
+    println!("lots:import      {rows:>7} rows  {secs:>7.3} s  {:>9.0} rows/s", rows as f64 / secs);
+    let report = hezuo_app::verify::run(&b.app).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if !report.ok() {
+        bail!("verify failed after the benchmark:\n{report}");
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let backend = match &cli.database {
+        Some(u) if u.starts_with("postgres") => "PostgreSQL",
+        _ => "SQLite",
+    };
+    let bench = start(cli.database).await?;
+    println!("hezuo-bench on {backend}, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    match cli.command {
+        Command::Import { rows } => import(&bench, rows).await,
+    }
+}
