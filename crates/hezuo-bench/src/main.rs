@@ -58,12 +58,27 @@ async fn start(database: Option<String>) -> Result<Bench> {
     let app = App::open(Config::with_database(url)).await.context("open database")?;
     let admin = Principal::Admin;
     let e = |e: hezuo_app::AppError| anyhow::anyhow!("{e}");
-    let village = app.create_village(&admin, CreateVillage { name: "桃源村".into(), code: "320206103201".into(), income_target: None }).await.map_err(e)?;
+    let village = app
+        .create_village(
+            &admin,
+            CreateVillage { name: "桃源村".into(), code: "320206103201".into(), income_target: None },
+        )
+        .await
+        .map_err(e)?;
     let coop = app.create_cooperative(&admin, CreateCooperative { name: "合作社".into() }).await.map_err(e)?;
     let mut households = Vec::new();
     for i in 0..20 {
-        let h = app.create_household(&admin, CreateHousehold { village_id: village.id, name: format!("农户{i}"), members: 3 }).await.map_err(e)?;
-        app.add_member(&admin, coop.id, CreateMember { household_id: Some(h.id), village_id: None, capital: Money::from_cents(100_000) }).await.map_err(e)?;
+        let h = app
+            .create_household(&admin, CreateHousehold { village_id: village.id, name: format!("农户{i}"), members: 3 })
+            .await
+            .map_err(e)?;
+        app.add_member(
+            &admin,
+            coop.id,
+            CreateMember { household_id: Some(h.id), village_id: None, capital: Money::from_cents(100_000) },
+        )
+        .await
+        .map_err(e)?;
         households.push(h.id);
     }
     app.add_rule_version(
@@ -82,7 +97,15 @@ async fn start(database: Option<String>) -> Result<Bench> {
     .map_err(e)?;
     let alliance = app.create_alliance(&admin, CreateAlliance { name: "联盟".into() }).await.map_err(e)?;
     let station = app
-        .create_station(&admin, CreateStation { name: "服务站".into(), village_id: village.id, cooperative_id: coop.id, alliance_id: alliance.id })
+        .create_station(
+            &admin,
+            CreateStation {
+                name: "服务站".into(),
+                village_id: village.id,
+                cooperative_id: coop.id,
+                alliance_id: alliance.id,
+            },
+        )
         .await
         .map_err(e)?;
     let staff = app
@@ -102,7 +125,14 @@ fn chrono_date() -> Result<chrono::NaiveDate> {
 
 async fn post_csv(b: &Bench, path: &str, body: String) -> Result<(f64, serde_json::Value)> {
     let started = Instant::now();
-    let res = b.http.post(format!("{}{path}", b.base)).bearer_auth(&b.staff).header("content-type", "text/csv").body(body).send().await?;
+    let res = b
+        .http
+        .post(format!("{}{path}", b.base))
+        .bearer_auth(&b.staff)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await?;
     let status = res.status();
     let v: serde_json::Value = res.json().await?;
     let secs = started.elapsed().as_secs_f64();

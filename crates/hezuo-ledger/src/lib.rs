@@ -2,5 +2,7 @@
 //! close (SPEC §4–6). Pure: no I/O.
 
 mod rules;
+mod sale;
 
 pub use rules::{RuleError, RuleSet};
+pub use sale::*;
