@@ -5,12 +5,17 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_foundation;
 mod m20261128_000002_catalog;
+mod m20261128_000003_orders_ledger;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_foundation::Migration), Box::new(m20261128_000002_catalog::Migration)]
+        vec![
+            Box::new(m20261128_000001_foundation::Migration),
+            Box::new(m20261128_000002_catalog::Migration),
+            Box::new(m20261128_000003_orders_ledger::Migration),
+        ]
     }
 }

@@ -4,5 +4,6 @@ mod auth;
 mod catalog;
 mod errors;
 mod ops;
+mod orders;
 mod setup;
 mod tenancy;

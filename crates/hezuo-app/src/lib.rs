@@ -7,6 +7,8 @@ pub mod catalog;
 mod config;
 pub mod demo;
 mod error;
+pub mod ledger;
+pub mod orders;
 mod page;
 mod scope;
 pub mod setup;

@@ -122,6 +122,15 @@ pub async fn run(app: &App) -> Result<Report, AppError> {
         name: "stock: every lot's remaining equals its journal recount, >= 0 (SPEC §8.2)",
         problems: lot_balances(app).await?,
     });
+    checks.push(Check {
+        name: "ledger: every transaction's postings sum to zero (SPEC §8.1)",
+        problems: unbalanced(app).await?,
+    });
+    checks.push(Check {
+        name: "ledger: every order line's channel postings equal −(G − refunded) (SPEC §8.3)",
+        problems: line_channels(app).await?,
+    });
+    checks.push(Check { name: "ledger: per-day account sums equal their postings", problems: day_sums(app).await? });
 
     Ok(Report { checks })
 }
@@ -168,6 +177,79 @@ async fn lot_balances(app: &App) -> Result<Vec<String>, AppError> {
     }
     for lot_id in journal.keys() {
         problems.push(format!("movements for lot {lot_id}, which does not exist"));
+    }
+    Ok(problems)
+}
+
+async fn rows(app: &App, sql: &str) -> Result<Vec<hezuo_db::sea_orm::QueryResult>, AppError> {
+    use hezuo_db::sea_orm::{ConnectionTrait, Statement};
+    Ok(app.db.query_all_raw(Statement::from_string(app.db.get_database_backend(), sql.to_owned())).await?)
+}
+
+fn get_i64(r: &hezuo_db::sea_orm::QueryResult, col: &str) -> Result<i64, AppError> {
+    r.try_get::<i64>("", col).map_err(AppError::from)
+}
+
+/// SPEC §8.1.
+async fn unbalanced(app: &App) -> Result<Vec<String>, AppError> {
+    let found = rows(app, "SELECT transaction_id, CAST(SUM(amount) AS BIGINT) AS s FROM postings GROUP BY transaction_id HAVING SUM(amount) <> 0").await?;
+    found
+        .iter()
+        .map(|r| Ok(format!("transaction {} sums to {} cents", get_i64(r, "transaction_id")?, get_i64(r, "s")?)))
+        .collect()
+}
+
+/// SPEC §8.3.
+async fn line_channels(app: &App) -> Result<Vec<String>, AppError> {
+    let found = rows(
+        app,
+        "SELECT l.id AS id, l.gross - l.refunded AS expected, \
+         CAST(COALESCE((SELECT SUM(p.amount) FROM postings p WHERE p.line_id = l.id AND p.account LIKE 'channel:%'), 0) AS BIGINT) AS booked \
+         FROM order_lines l",
+    )
+    .await?;
+    let mut problems = Vec::new();
+    for r in found {
+        let (id, expected, booked) = (get_i64(&r, "id")?, get_i64(&r, "expected")?, get_i64(&r, "booked")?);
+        if booked != -expected {
+            problems.push(format!("order line {id}: channel postings {booked} cents, expected {}", -expected));
+        }
+    }
+    Ok(problems)
+}
+
+/// The per-day sums that balances are read from agree with the postings.
+async fn day_sums(app: &App) -> Result<Vec<String>, AppError> {
+    let found = rows(
+        app,
+        "SELECT d.alliance_id AS alliance_id, d.account AS account, d.amount AS amount, \
+         CAST(COALESCE((SELECT SUM(p.amount) FROM postings p WHERE p.alliance_id = d.alliance_id AND p.account = d.account \
+                        AND p.booking_date = d.day), 0) AS BIGINT) AS posted \
+         FROM account_days d",
+    )
+    .await?;
+    let mut problems = Vec::new();
+    for r in found {
+        let (amount, posted) = (get_i64(&r, "amount")?, get_i64(&r, "posted")?);
+        if amount != posted {
+            let account: String = r.try_get("", "account").map_err(AppError::from)?;
+            problems.push(format!(
+                "{account} (alliance {}): day sum {amount} ≠ postings {posted}",
+                get_i64(&r, "alliance_id")?
+            ));
+        }
+    }
+    let missing = rows(
+        app,
+        "SELECT COUNT(*) AS n FROM (SELECT DISTINCT alliance_id, account, booking_date FROM postings) p \
+         WHERE NOT EXISTS (SELECT 1 FROM account_days d WHERE d.alliance_id = p.alliance_id AND d.account = p.account AND d.day = p.booking_date)",
+    )
+    .await?;
+    if let Some(r) = missing.first() {
+        let n = get_i64(r, "n")?;
+        if n > 0 {
+            problems.push(format!("{n} account-days with postings have no sum"));
+        }
     }
     Ok(problems)
 }

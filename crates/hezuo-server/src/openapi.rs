@@ -12,6 +12,8 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "auth", description = "Log in for a bearer token"),
         (name = "set-up", description = "Villages, households, cooperatives, alliances, stations, channels, users"),
+        (name = "orders", description = "Order intake with FIFO lot draw and attribution, refunds, cancellation, shipping"),
+        (name = "ledger", description = "Accounts, balances and transactions of the double-entry ledger"),
         (name = "catalog", description = "Products, household lots, stock adjustments, traceability, CSV import and export"),
     )
 )]

@@ -12,6 +12,7 @@ mod villages;
 
 pub use alliances::*;
 pub use channels::*;
+pub(crate) use cooperatives::stored_rate;
 pub use cooperatives::*;
 pub use households::*;
 pub use stations::*;

@@ -1,13 +1,20 @@
 //! One module per table. Amounts are `i64` in the smallest unit (cents, thousandths,
 //! millionths); the domain newtypes are applied where rows become domain values.
 
+pub mod account_day;
 pub mod alliance;
 pub mod channel;
 pub mod cooperative;
 pub mod cooperative_member;
 pub mod household;
+pub mod ledger_transaction;
 pub mod lot;
+pub mod order;
+pub mod order_line;
+pub mod order_part;
+pub mod posting;
 pub mod product;
+pub mod refund;
 pub mod rule_version;
 pub mod station;
 pub mod stock_movement;

@@ -1,6 +1,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod ops;
+pub mod orders;
 pub mod setup;
 
 use serde::Deserialize;

@@ -1,0 +1,300 @@
+//! The double-entry ledger (SPEC §4 account names): booking a transaction with its postings and
+//! the per-account per-day sums in the caller's database transaction, and reading accounts.
+
+use crate::{App, AppError, Page, PageRequest, Principal};
+use chrono::NaiveDate;
+use hezuo_core::Money;
+use hezuo_db::entities::{account_day, household, ledger_transaction, posting};
+use hezuo_db::sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use hezuo_db::sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One posting to be booked.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub account: String,
+    pub amount: Money,
+    pub line_id: Option<i64>,
+}
+
+/// What a ledger transaction is about.
+pub(crate) struct Booking<'a> {
+    pub kind: &'a str,
+    pub cooperative_id: i64,
+    pub alliance_id: i64,
+    pub order_id: Option<i64>,
+    pub refund_id: Option<i64>,
+    pub booking_date: NaiveDate,
+    pub memo: String,
+}
+
+/// Books a balanced transaction: its postings (zero amounts are left out) and the per-day sums,
+/// upserted in key order so that concurrent bookings lock them in one order.
+pub(crate) async fn book(db: &impl ConnectionTrait, b: Booking<'_>, entries: Vec<Entry>) -> Result<i64, AppError> {
+    let sum: i128 = entries.iter().map(|e| i128::from(e.amount.cents())).sum();
+    if sum != 0 {
+        return Err(AppError::Internal(format!("unbalanced {} transaction ({sum} cents)", b.kind)));
+    }
+    let t = ledger_transaction::ActiveModel {
+        kind: Set(b.kind.to_owned()),
+        cooperative_id: Set(b.cooperative_id),
+        alliance_id: Set(Some(b.alliance_id)),
+        order_id: Set(b.order_id),
+        refund_id: Set(b.refund_id),
+        booking_date: Set(b.booking_date),
+        memo: Set(b.memo),
+        created_at: Set(crate::now()),
+        ..Default::default()
+    };
+    let tx = ledger_transaction::Entity::insert(t).exec(db).await?.last_insert_id;
+    let entries: Vec<Entry> = entries.into_iter().filter(|e| e.amount != Money::ZERO).collect();
+    let mut days: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for e in &entries {
+        let d = days.entry(e.account.as_str()).or_default();
+        d.0 = d.0.checked_add(e.amount.cents()).ok_or(hezuo_core::Overflow)?;
+        d.1 += 1;
+    }
+    let rows: Vec<posting::ActiveModel> = entries
+        .iter()
+        .map(|e| posting::ActiveModel {
+            transaction_id: Set(tx),
+            alliance_id: Set(b.alliance_id),
+            cooperative_id: Set(b.cooperative_id),
+            account: Set(e.account.clone()),
+            amount: Set(e.amount.cents()),
+            booking_date: Set(b.booking_date),
+            line_id: Set(e.line_id),
+            ..Default::default()
+        })
+        .collect();
+    if !rows.is_empty() {
+        posting::Entity::insert_many(rows).exec(db).await?;
+    }
+    let sums: Vec<account_day::ActiveModel> = days
+        .into_iter()
+        .map(|(account, (amount, n))| account_day::ActiveModel {
+            alliance_id: Set(b.alliance_id),
+            account: Set(account.to_owned()),
+            day: Set(b.booking_date),
+            amount: Set(amount),
+            postings: Set(n),
+        })
+        .collect();
+    if !sums.is_empty() {
+        account_day::Entity::insert_many(sums)
+            .on_conflict(
+                OnConflict::columns([
+                    account_day::Column::AllianceId,
+                    account_day::Column::Account,
+                    account_day::Column::Day,
+                ])
+                .value(account_day::Column::Amount, Expr::cust("account_days.amount + excluded.amount"))
+                .value(account_day::Column::Postings, Expr::cust("account_days.postings + excluded.postings"))
+                .to_owned(),
+            )
+            .exec(db)
+            .await?;
+    }
+    Ok(tx)
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PostingView {
+    pub id: i64,
+    pub transaction_id: i64,
+    pub account: String,
+    pub amount: Money,
+    pub booking_date: NaiveDate,
+    pub line_id: Option<i64>,
+}
+
+impl From<posting::Model> for PostingView {
+    fn from(p: posting::Model) -> Self {
+        PostingView {
+            id: p.id,
+            transaction_id: p.transaction_id,
+            account: p.account,
+            amount: Money::from_cents(p.amount),
+            booking_date: p.booking_date,
+            line_id: p.line_id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AccountView {
+    pub account: String,
+    /// Σ of the account's postings booked in the range (all time without one).
+    pub balance: Money,
+    pub postings: Page<PostingView>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TransactionView {
+    pub id: i64,
+    pub kind: String,
+    pub cooperative_id: i64,
+    pub order_id: Option<i64>,
+    pub refund_id: Option<i64>,
+    pub booking_date: NaiveDate,
+    pub memo: String,
+    pub postings: Vec<PostingView>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DateRange {
+    /// First booking date, inclusive.
+    pub from: Option<NaiveDate>,
+    /// Last booking date, inclusive.
+    pub to: Option<NaiveDate>,
+}
+
+/// Checks an account name's shape: `household:{id}`, `village:{id}`, `station:{id}`,
+/// `coop:{id}:pool`, `coop:{id}:reserve`, `channel:{code}`, `fees:channel:{code}`.
+fn parse_account(name: &str) -> Option<(&str, &str)> {
+    let id = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let code = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 32
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    };
+    if let Some(c) = name.strip_prefix("fees:channel:") {
+        return code(c).then_some(("fees", c));
+    }
+    if let Some(c) = name.strip_prefix("channel:") {
+        return code(c).then_some(("channel", c));
+    }
+    if let Some(rest) = name.strip_prefix("coop:") {
+        let (cid, which) = rest.split_once(':')?;
+        return (id(cid) && (which == "pool" || which == "reserve")).then_some(("coop", cid));
+    }
+    let (kind, v) = name.split_once(':')?;
+    (matches!(kind, "household" | "village" | "station") && id(v)).then_some((kind, v))
+}
+
+impl App {
+    /// Which postings of `account` the caller may read: alliances their own alliance's; village
+    /// users their collective's and their households' accounts; admins all.
+    async fn account_scope(&self, p: &Principal, account: &str) -> Result<Condition, AppError> {
+        let (kind, id) = parse_account(account).ok_or(AppError::NotFound("account"))?;
+        match *p {
+            Principal::Admin => Ok(Condition::all()),
+            Principal::Alliance { alliance_id } => Ok(Condition::all().add(Expr::col("alliance_id").eq(alliance_id))),
+            Principal::Village { village_id } => {
+                let id: i64 = id.parse().map_err(|_| AppError::NotFound("account"))?;
+                let mine = match kind {
+                    "village" => id == village_id,
+                    "household" => household::Entity::find_by_id(id)
+                        .one(&self.db)
+                        .await?
+                        .is_some_and(|h| h.village_id == village_id),
+                    _ => false,
+                };
+                if mine { Ok(Condition::all()) } else { Err(AppError::NotFound("account")) }
+            }
+            Principal::Staff { .. } => Err(AppError::Forbidden),
+        }
+    }
+
+    /// `GET /ledger/accounts/{account}`: the balance from the per-day sums, and the postings.
+    pub async fn account(
+        &self,
+        p: &Principal,
+        account: &str,
+        range: &DateRange,
+        page: PageRequest,
+    ) -> Result<AccountView, AppError> {
+        let scope = self.account_scope(p, account).await?;
+        let mut days = account_day::Entity::find()
+            .select_only()
+            .column_as(Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"), "balance")
+            .filter(account_day::Column::Account.eq(account))
+            .filter(scope.clone());
+        let mut q = posting::Entity::find().filter(posting::Column::Account.eq(account)).filter(scope);
+        if let Some(from) = range.from {
+            days = days.filter(account_day::Column::Day.gte(from));
+            q = q.filter(posting::Column::BookingDate.gte(from));
+        }
+        if let Some(to) = range.to {
+            days = days.filter(account_day::Column::Day.lte(to));
+            q = q.filter(posting::Column::BookingDate.lte(to));
+        }
+        let balance: Option<i64> = days.into_tuple().one(&self.db).await?;
+        let postings =
+            crate::page::fetch_page(&self.db, q, Condition::all(), page, |m| m.id, PostingView::from).await?;
+        Ok(AccountView { account: account.to_owned(), balance: Money::from_cents(balance.unwrap_or(0)), postings })
+    }
+
+    /// `GET /ledger/transactions?order_id=`: an order's transactions with their postings.
+    pub async fn order_transactions(&self, p: &Principal, order_id: i64) -> Result<Vec<TransactionView>, AppError> {
+        match p {
+            Principal::Admin | Principal::Alliance { .. } => {}
+            _ => return Err(AppError::Forbidden),
+        }
+        self.find_order(p, order_id).await?;
+        let txs = ledger_transaction::Entity::find()
+            .filter(ledger_transaction::Column::OrderId.eq(order_id))
+            .order_by(ledger_transaction::Column::Id, Order::Asc)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<i64> = txs.iter().map(|t| t.id).collect();
+        let mut postings: BTreeMap<i64, Vec<PostingView>> = BTreeMap::new();
+        for row in posting::Entity::find()
+            .filter(posting::Column::TransactionId.is_in(ids))
+            .order_by(posting::Column::Id, Order::Asc)
+            .all(&self.db)
+            .await?
+        {
+            postings.entry(row.transaction_id).or_default().push(row.into());
+        }
+        Ok(txs
+            .into_iter()
+            .map(|t| TransactionView {
+                postings: postings.remove(&t.id).unwrap_or_default(),
+                id: t.id,
+                kind: t.kind,
+                cooperative_id: t.cooperative_id,
+                order_id: t.order_id,
+                refund_id: t.refund_id,
+                booking_date: t.booking_date,
+                memo: t.memo,
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_account;
+
+    #[test]
+    fn account_names() {
+        for ok in [
+            "household:1",
+            "village:22",
+            "station:3",
+            "coop:4:pool",
+            "coop:4:reserve",
+            "channel:taobao",
+            "fees:channel:own",
+        ] {
+            assert!(parse_account(ok).is_some(), "{ok}");
+        }
+        for bad in [
+            "household:",
+            "household:x",
+            "coop:4:bank",
+            "coop:pool",
+            "channel:",
+            "fees:taobao",
+            "bank:1",
+            "channel:TAOBAO",
+        ] {
+            assert!(parse_account(bad).is_none(), "{bad}");
+        }
+    }
+}
