@@ -294,6 +294,11 @@ async fn demo_seeds_once(app: TestApp) {
         30
     );
     assert_eq!(count("/api/v1/stations/1/lots?limit=100").await, 30);
+    let orders = count("/api/v1/orders?limit=500").await;
+    assert!((250..=300).contains(&orders), "{orders} demo orders");
+    let (_, cancelled) = app.get("/api/v1/orders?status=cancelled&limit=500", &app.admin).await;
+    assert!(cancelled["items"].as_array().unwrap().len() >= 5);
+    app.verify().await;
     let (s, v) = app
         .call(
             "POST",

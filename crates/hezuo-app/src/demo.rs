@@ -134,6 +134,7 @@ pub async fn seed(app: &App) -> Result<DemoSeed, AppError> {
         ("village-taoyuan", Role::Village, None, None, Some(villages[0].id)),
     ];
     seed_catalog(app, &stations, &households).await?;
+    seed_orders(app, &stations).await?;
     let mut made = Vec::new();
     for (username, role, alliance_id, station_id, village_id) in users {
         app.create_user(
@@ -228,6 +229,69 @@ async fn seed_catalog(app: &App, stations: &[Station], households: &[Household])
                 CreateLot { household_id: household.id, quantity, floor_price: floor, received_at: Some(received_at) },
             )
             .await?;
+        }
+    }
+    Ok(())
+}
+
+/// About 300 orders over the last three months across the four channels, one in ten refunded
+/// in part and one in thirty cancelled. A fixed pseudo-random sequence keeps the demo the same
+/// on every machine.
+async fn seed_orders(app: &App, stations: &[Station]) -> Result<(), AppError> {
+    use crate::catalog::ProductFilter;
+    use crate::orders::{CreateRefund, PlaceLine, PlaceOrder};
+    use hezuo_catalog::ProductStatus;
+    use hezuo_core::Quantity;
+
+    let admin = Principal::Admin;
+    let actor = crate::Actor::default();
+    let mut seed: u64 = 20_261_128;
+    let mut next = move |n: u64| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) % n
+    };
+    let listed = ProductFilter { status: Some(ProductStatus::Listed), q: None };
+    let mut catalog = Vec::new();
+    for st in stations {
+        let page = app.list_products(&admin, st.id, &listed, crate::PageRequest { limit: 100, after: None }).await?;
+        catalog.push((st.id, page.items));
+    }
+    let channels = ["own", "taobao", "pdd", "douyin"];
+    let now = chrono::Utc::now();
+    for i in 0..300u64 {
+        let (station_id, products) = &catalog[(i % 2) as usize];
+        let product = &products[next(products.len() as u64) as usize];
+        let quantity = Quantity::from_thousandths(1_000 * (1 + next(3) as i64));
+        let minutes = (90 * 24 * 60) - (i as i64 * 430) - next(300) as i64;
+        let placed_at = (now - chrono::Duration::minutes(minutes.max(5))).fixed_offset();
+        let channel = channels[next(4) as usize];
+        let req = PlaceOrder {
+            station_id: *station_id,
+            channel: channel.into(),
+            external_id: format!("{}-{:06}", channel.to_uppercase(), 100_000 + i),
+            placed_at,
+            lines: vec![PlaceLine { product_id: product.id, quantity, unit_price: product.price }],
+        };
+        let placed = match app.place_order(&admin, &actor, req).await {
+            Ok(p) => p.order,
+            Err(AppError::Invalid { code: "insufficient_stock", .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        if i % 10 == 3 {
+            let line = &placed.lines[0];
+            let amount = Money::from_cents(line.gross.cents() / 2);
+            if amount.cents() > 0 {
+                let refund = CreateRefund {
+                    line_id: line.id,
+                    amount,
+                    quantity: Quantity::ZERO,
+                    restock: false,
+                    reason: "部分退款：品相不佳".into(),
+                };
+                app.refund(&admin, &actor, placed.id, refund).await?;
+            }
+        } else if i % 30 == 7 {
+            app.cancel_order(&admin, &actor, placed.id).await?;
         }
     }
     Ok(())

@@ -101,3 +101,66 @@ mod tests {
         assert!(lot_balance_problem(q(90_000), q(59_500), &journal).is_some());
     }
 }
+
+/// SPEC §4 draw: takes `need` from lots given in FIFO order with what each has left, oldest
+/// first. `Err(available)` when the lots cannot fill it whole; the draw then changes nothing.
+pub fn fifo_draw(lots: &[(i64, Quantity)], need: Quantity) -> Result<Vec<(i64, Quantity)>, Quantity> {
+    let mut left = need.thousandths();
+    let mut draws = Vec::new();
+    for (id, have) in lots {
+        if left == 0 {
+            break;
+        }
+        let take = std::cmp::min(have.thousandths().max(0), left);
+        if take > 0 {
+            draws.push((*id, Quantity::from_thousandths(take)));
+            left -= take;
+        }
+    }
+    if left > 0 {
+        let available = lots.iter().map(|(_, q)| q.thousandths().max(0)).sum();
+        return Err(Quantity::from_thousandths(available));
+    }
+    Ok(draws)
+}
+
+#[cfg(test)]
+mod draw_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn draws_oldest_first() {
+        let q = Quantity::from_thousandths;
+        assert_eq!(fifo_draw(&[(1, q(100_000)), (2, q(50_000))], q(95_000)), Ok(vec![(1, q(95_000))]));
+        assert_eq!(fifo_draw(&[(1, q(10_000)), (2, q(50_000))], q(15_000)), Ok(vec![(1, q(10_000)), (2, q(5_000))]));
+        assert_eq!(fifo_draw(&[(1, q(10_000))], q(10_001)), Err(q(10_000)));
+    }
+
+    proptest! {
+        #[test]
+        fn never_takes_more_than_a_lot_has_and_fills_exactly(
+            lots in prop::collection::vec(0i64..100_000, 0..8),
+            need in 1i64..400_000,
+        ) {
+            let lots: Vec<(i64, Quantity)> = lots.iter().enumerate().map(|(i, q)| (i as i64, Quantity::from_thousandths(*q))).collect();
+            let total: i64 = lots.iter().map(|l| l.1.thousandths()).sum();
+            match fifo_draw(&lots, Quantity::from_thousandths(need)) {
+                Ok(draws) => {
+                    prop_assert_eq!(draws.iter().map(|d| d.1.thousandths()).sum::<i64>(), need);
+                    for (id, take) in &draws {
+                        prop_assert!(take.thousandths() > 0 && *take <= lots[*id as usize].1);
+                    }
+                    // Only the last lot drawn may keep anything: FIFO.
+                    for (id, take) in draws.iter().take(draws.len().saturating_sub(1)) {
+                        prop_assert_eq!(*take, lots[*id as usize].1);
+                    }
+                }
+                Err(available) => {
+                    prop_assert!(total < need);
+                    prop_assert_eq!(available.thousandths(), total);
+                }
+            }
+        }
+    }
+}

@@ -325,37 +325,28 @@ impl App {
         let mut entries = Vec::new();
         let mut movements = Vec::new();
         for (i, l) in req.lines.iter().enumerate() {
-            let mut need = l.quantity.thousandths();
-            let mut draws: Vec<(&lot::Model, i64)> = Vec::new();
-            for lt in lots.iter().filter(|x| x.product_id == l.product_id) {
-                if need == 0 {
-                    break;
+            let candidates: Vec<(i64, Quantity)> = lots
+                .iter()
+                .filter(|x| x.product_id == l.product_id)
+                .map(|x| (x.id, Quantity::from_thousandths(left.get(&x.id).copied().unwrap_or(0))))
+                .collect();
+            let draws: Vec<(&lot::Model, i64)> = match catalog::fifo_draw(&candidates, l.quantity) {
+                Ok(d) => d
+                    .into_iter()
+                    .filter_map(|(id, q)| lots.iter().find(|x| x.id == id).map(|lt| (lt, q.thousandths())))
+                    .collect(),
+                Err(available) => {
+                    let name = products.get(&l.product_id).map_or("", |p| p.name.as_str());
+                    return Err(AppError::Invalid {
+                        code: "insufficient_stock",
+                        field: Some(line_field(i, "quantity")),
+                        message: format!(
+                            "{name} (product {}): {available} available, {} ordered",
+                            l.product_id, l.quantity
+                        ),
+                    });
                 }
-                let have = left.get(&lt.id).copied().unwrap_or(0);
-                let take = std::cmp::min(have, need);
-                if take > 0 {
-                    draws.push((lt, take));
-                    need -= take;
-                }
-            }
-            if need > 0 {
-                let available: i64 = lots
-                    .iter()
-                    .filter(|x| x.product_id == l.product_id)
-                    .map(|x| left.get(&x.id).copied().unwrap_or(0))
-                    .sum();
-                let name = products.get(&l.product_id).map_or("", |p| p.name.as_str());
-                return Err(AppError::Invalid {
-                    code: "insufficient_stock",
-                    field: Some(line_field(i, "quantity")),
-                    message: format!(
-                        "{name} (product {}): {} available, {} ordered",
-                        l.product_id,
-                        Quantity::from_thousandths(available),
-                        l.quantity
-                    ),
-                });
-            }
+            };
             for (lt, q) in &draws {
                 *left.entry(lt.id).or_default() -= q;
                 *taken.entry(lt.id).or_default() += q;
