@@ -28,6 +28,9 @@ use std::sync::Arc;
 pub struct App {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
+    /// SQLite has one writer at a time. Queuing write transactions here, instead of letting
+    /// them meet SQLite's busy handler (which sleeps and retries), keeps tail latency low.
+    sqlite_writer: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl App {
@@ -37,7 +40,18 @@ impl App {
             .await
             .map_err(|e| AppError::Internal(format!("cannot open the database: {e}")))?;
         hezuo_db::migrate(&db).await?;
-        Ok(App { db, config: Arc::new(config) })
+        let sqlite_writer =
+            (hezuo_db::backend(&db) == hezuo_db::Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ok(App { db, config: Arc::new(config), sqlite_writer })
+    }
+
+    /// Waits for this process's turn to write (SQLite only; PostgreSQL writers run side by
+    /// side). Hold the guard until the transaction has committed or rolled back.
+    pub async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.sqlite_writer {
+            Some(m) => Some(m.lock().await),
+            None => None,
+        }
     }
 
     /// Readiness: the database answers and every migration is applied.

@@ -66,6 +66,7 @@ impl App {
                 })
             })
             .collect::<Result<_, AppError>>()?;
+        let _turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         let mut ids = Vec::with_capacity(models.len());
         for chunk in models.chunks(BATCH) {
@@ -184,6 +185,7 @@ impl App {
             return Err(rejected(errors));
         }
 
+        let _turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         let mut ids = Vec::with_capacity(models.len());
         for chunk in models.chunks(BATCH) {

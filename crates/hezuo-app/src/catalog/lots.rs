@@ -234,6 +234,7 @@ impl App {
         let st =
             station::Entity::find_by_id(prod.station_id).one(&self.db).await?.ok_or(AppError::NotFound("station"))?;
         let village_id = member_household(&self.db, st.cooperative_id, req.household_id).await?;
+        let _turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         let l = lot::ActiveModel {
             product_id: Set(prod.id),
@@ -380,6 +381,7 @@ impl App {
         let note = catalog::optional_text("note", req.note.as_deref(), 500)?;
         // Write first: on SQLite a transaction that starts by writing takes the write lock at
         // once, instead of failing to upgrade a read snapshot under concurrency.
+        let _turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         let updated = lot::Entity::update_many()
             .col_expr(lot::Column::Remaining, Expr::col(lot::Column::Remaining).add(q))

@@ -201,15 +201,22 @@ impl App {
         let rules = rules_on(&self.db, st.cooperative_id, day).await?;
         let fee_rate = crate::setup::stored_rate(ch.fee_rate)?;
 
-        let txn = self.db.begin().await?;
-        match self.book_order(&txn, actor, &req, &st, &ch, &hash, placed_at, day, &rules, fee_rate).await {
-            Ok(id) => {
-                txn.commit().await?;
-                Ok(Placed { order: self.get_order(p, id).await?, created: true })
+        let booked = {
+            let _turn = self.write_turn().await;
+            let txn = self.db.begin().await?;
+            let booked = self.book_order(&txn, actor, &req, &st, &ch, &hash, placed_at, day, &rules, fee_rate).await;
+            match booked {
+                Ok(id) => txn.commit().await.map(|_| Ok(id))?,
+                Err(e) => {
+                    txn.rollback().await?;
+                    Err(e)
+                }
             }
+        };
+        match booked {
+            Ok(id) => Ok(Placed { order: self.get_order(p, id).await?, created: true }),
             Err(AppError::Conflict { code: "already_exists", .. }) => {
                 // A concurrent request with the same (channel, external_id) won the race.
-                txn.rollback().await?;
                 let existing = self
                     .existing_order(ch.id, &req.external_id)
                     .await?

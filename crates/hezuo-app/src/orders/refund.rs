@@ -91,9 +91,13 @@ impl App {
             restock: req.restock,
             reason: &reason,
         };
-        let txn = self.db.begin().await?;
-        let made = self.refund_in(&txn, actor, &o, &spec).await?;
-        txn.commit().await?;
+        let made = {
+            let _turn = self.write_turn().await;
+            let txn = self.db.begin().await?;
+            let made = self.refund_in(&txn, actor, &o, &spec).await?;
+            txn.commit().await?;
+            made
+        };
         made.map(RefundView::from).ok_or_else(|| AppError::Internal("refund not recorded".into()))
     }
 
@@ -101,6 +105,7 @@ impl App {
     pub async fn cancel_order(&self, p: &Principal, actor: &Actor, order_id: i64) -> Result<OrderView, AppError> {
         order_writer(p)?;
         let o = self.find_order(p, order_id).await?;
+        let turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         let changed = order::Entity::update_many()
             .col_expr(order::Column::Status, Expr::value(OrderStatus::Cancelled.as_str()))
@@ -111,6 +116,7 @@ impl App {
             .await?;
         if changed.rows_affected == 0 {
             txn.rollback().await?;
+            drop(turn);
             let now_status = self.find_order(p, order_id).await?.status;
             if now_status == OrderStatus::Cancelled.as_str() {
                 return self.get_order(p, order_id).await;
@@ -138,6 +144,7 @@ impl App {
             }
         }
         txn.commit().await?;
+        drop(turn);
         self.get_order(p, order_id).await
     }
 

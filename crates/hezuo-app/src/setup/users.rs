@@ -117,6 +117,7 @@ impl App {
         let mut am = m.into_active_model();
         super::set_if(&mut am.password_hash, hash);
         super::set_if(&mut am.disabled, req.disabled);
+        let _turn = self.write_turn().await;
         let txn = self.db.begin().await?;
         let saved = if am.is_changed() { am.update(&txn).await? } else { am.try_into_model()? };
         if revoke {

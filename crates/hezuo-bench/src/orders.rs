@@ -1,0 +1,271 @@
+//! The orders benchmark (issue: order intake). Each run gives every client its own product,
+//! stocked with lots of 0.5 so that every one-line order of 1 draws on exactly two lots.
+
+use crate::Bench;
+use anyhow::{Context, Result, bail};
+use hezuo_app::catalog::{CreateLot, CreateProduct};
+use hezuo_app::{Actor, Principal};
+use hezuo_core::{Money, Quantity};
+use hezuo_db::sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
+use std::time::{Duration, Instant};
+
+async fn stocked_product(b: &Bench, name: String, lots: usize, lot_size: &str) -> Result<i64> {
+    let e = |e: hezuo_app::AppError| anyhow::anyhow!("{e}");
+    let p = b
+        .app
+        .create_product(
+            &Principal::Admin,
+            b.station,
+            CreateProduct {
+                name,
+                unit: "kg".into(),
+                price: Money::from_cents(2000),
+                status: Some(hezuo_catalog::ProductStatus::Listed),
+                category: None,
+                description: None,
+                image_urls: None,
+                low_stock_threshold: None,
+            },
+        )
+        .await
+        .map_err(e)?;
+    let q = Quantity::parse(lot_size).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let old = chrono::Utc::now() - chrono::Duration::days(1);
+    for i in 0..lots {
+        let h = b.households[i % b.households.len()];
+        let lot =
+            CreateLot { household_id: h, quantity: q, floor_price: Money::from_cents(1200), received_at: Some(old) };
+        b.app.create_lot(&Principal::Admin, &Actor::default(), p.id, lot).await.map_err(e)?;
+    }
+    Ok(p.id)
+}
+
+fn percentile(sorted: &[Duration], p: usize) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = (sorted.len() * p / 100).min(sorted.len() - 1);
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+pub async fn run(b: &Bench, clients: usize, orders: usize) -> Result<()> {
+    let run = RUN.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let per_client = orders / clients;
+    // HTTP: each client its own product.
+    let mut products = Vec::new();
+    for c in 0..clients {
+        products.push(stocked_product(b, format!("http-{run}-{c}"), per_client * 2, "0.5").await?);
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (c, product) in products.iter().enumerate() {
+        let (http, url, token, station, product) =
+            (b.http.clone(), format!("{}/api/v1/orders", b.base), b.staff.clone(), b.station, *product);
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(per_client);
+            for i in 0..per_client {
+                let body = serde_json::json!({"station_id": station, "channel": "taobao", "external_id": format!("B{run}-{c}-{i}"),
+                    "placed_at": "2026-11-28T10:00:00+08:00", "lines": [{"product_id": product, "quantity": "1", "unit_price": "20.00"}]});
+                let t = Instant::now();
+                let res = http.post(&url).bearer_auth(&token).json(&body).send().await?;
+                let status = res.status();
+                let _ = res.bytes().await?;
+                if status != reqwest::StatusCode::CREATED {
+                    bail!("order {c}-{i}: {status}");
+                }
+                lat.push(t.elapsed());
+            }
+            Ok::<_, anyhow::Error>(lat)
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await??);
+    }
+    let http_secs = started.elapsed().as_secs_f64();
+    lat.sort();
+    let http_rate = lat.len() as f64 / http_secs;
+
+    // Direct SQL: the same rows, one transaction per order, same concurrency, no HTTP.
+    let mut products = Vec::new();
+    for c in 0..clients {
+        products.push(stocked_product(b, format!("sql-{run}-{c}"), per_client * 2, "0.5").await?);
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (c, product) in products.iter().enumerate() {
+        let (app, product, station) = (b.app.clone(), *product, b.station);
+        tasks.push(tokio::spawn(async move {
+            for i in 0..per_client {
+                // The same writer queue as the service's (SQLite only).
+                let _turn = app.write_turn().await;
+                direct_order(&app.db, station, product, &format!("S{run}-{c}-{i}")).await?;
+            }
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let direct_rate = (per_client * clients) as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "| {clients} | {http_rate:.0} | {:.1} | {:.1} | {direct_rate:.0} | {:.2} |",
+        percentile(&lat, 50),
+        percentile(&lat, 99),
+        http_rate / direct_rate
+    );
+    let report = hezuo_app::verify::run(&b.app).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if !report.ok() {
+        bail!("verify failed:\n{report}");
+    }
+    Ok(())
+}
+
+/// 300 (by default) concurrent orders of 1 against one product with a stock of a third of it.
+pub async fn burst(b: &Bench, n: usize) -> Result<()> {
+    let stock = n / 3;
+    let product = stocked_product(b, "burst".into(), stock, "1").await?;
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (http, url, token, station) = (b.http.clone(), format!("{}/api/v1/orders", b.base), b.staff.clone(), b.station);
+            tokio::spawn(async move {
+                let body = serde_json::json!({"station_id": station, "channel": "own", "external_id": format!("burst-{i}"),
+                    "placed_at": "2026-11-28T10:00:00+08:00", "lines": [{"product_id": product, "quantity": "1", "unit_price": "20.00"}]});
+                Ok::<_, anyhow::Error>(http.post(url).bearer_auth(token).json(&body).send().await?.status())
+            })
+        })
+        .collect();
+    let (mut ok, mut refused) = (0, 0);
+    for t in tasks {
+        match t.await?? {
+            reqwest::StatusCode::CREATED => ok += 1,
+            reqwest::StatusCode::UNPROCESSABLE_ENTITY => refused += 1,
+            other => bail!("burst: unexpected {other}"),
+        }
+    }
+    let left = b.app.get_product(&Principal::Admin, product).await.map_err(|e| anyhow::anyhow!("{e}"))?.stock;
+    println!(
+        "\nburst: {n} concurrent orders of 1 against a stock of {stock}: {ok} created, {refused} refused, stock left {left}"
+    );
+    if ok != stock || left != Quantity::ZERO {
+        bail!("the burst oversold or undersold");
+    }
+    Ok(())
+}
+
+fn sql(backend: DbBackend, text: &str, values: Vec<Value>) -> Statement {
+    // Plain `?` placeholders, numbered for PostgreSQL.
+    let text = if backend == DbBackend::Postgres {
+        let mut out = String::new();
+        let mut n = 0;
+        for ch in text.chars() {
+            if ch == '?' {
+                n += 1;
+                out.push_str(&format!("${n}"));
+            } else {
+                out.push(ch);
+            }
+        }
+        out
+    } else {
+        text.to_owned()
+    };
+    Statement::from_sql_and_values(backend, text, values)
+}
+
+/// The rows of one order drawing 0.5 + 0.5 from two lots, written with plain SQL.
+async fn direct_order(db: &hezuo_db::sea_orm::DatabaseConnection, station: i64, product: i64, ext: &str) -> Result<()> {
+    let be = db.get_database_backend();
+    let now = chrono::Utc::now();
+    let day = now.date_naive();
+    let txn = db.begin().await?;
+    let row = txn
+        .query_one_raw(sql(
+            be,
+            "INSERT INTO orders (station_id, alliance_id, cooperative_id, channel_id, external_id, request_hash, placed_at, booking_date, status, gross, fee, refunded, created_at, updated_at) \
+             SELECT s.id, s.alliance_id, s.cooperative_id, (SELECT id FROM channels WHERE alliance_id = s.alliance_id AND code = 'taobao'), ?, 'x', ?, ?, 'placed', 2000, 100, 0, ?, ? FROM stations s WHERE s.id = ? RETURNING id, cooperative_id, alliance_id",
+            vec![ext.into(), now.into(), day.into(), now.into(), now.into(), station.into()],
+        ))
+        .await?
+        .context("order row")?;
+    let (order, coop, alliance): (i64, i64, i64) =
+        (row.try_get("", "id")?, row.try_get("", "cooperative_id")?, row.try_get("", "alliance_id")?);
+    let lock = if be == DbBackend::Postgres { " FOR UPDATE" } else { "" };
+    let lots = txn
+        .query_all_raw(sql(be, &format!("SELECT id, household_id, village_id FROM lots WHERE product_id = ? AND remaining > 0 ORDER BY received_at, id LIMIT 2{lock}"), vec![product.into()]))
+        .await?;
+    let line: i64 = txn
+        .query_one_raw(sql(be, "INSERT INTO order_lines (order_id, line_no, product_id, quantity, unit_price, gross, fee, refunded, returned) VALUES (?, 1, ?, 1000, 2000, 2000, 100, 0, 0) RETURNING id", vec![order.into(), product.into()]))
+        .await?
+        .context("line row")?
+        .try_get("", "id")?;
+    let mut postings: Vec<(String, i64)> = Vec::new();
+    for (seq, l) in lots.iter().enumerate() {
+        let (lot, household, village): (i64, i64, i64) =
+            (l.try_get("", "id")?, l.try_get("", "household_id")?, l.try_get("", "village_id")?);
+        txn.execute_raw(sql(
+            be,
+            "INSERT INTO order_parts (order_id, line_id, seq, lot_id, household_id, village_id, quantity, returned, gross, fee, household, station, collective, pool, refunded_gross, refunded_fee, refunded_household, refunded_station, refunded_collective, refunded_pool) VALUES (?, ?, ?, ?, ?, ?, 500, 0, 1000, 50, 665, 48, 48, 189, 0, 0, 0, 0, 0, 0)",
+            vec![order.into(), line.into(), (seq as i32).into(), lot.into(), household.into(), village.into()],
+        ))
+        .await?;
+        txn.execute_raw(sql(
+            be,
+            "UPDATE lots SET remaining = remaining - 500 WHERE id = ? AND remaining >= 500",
+            vec![lot.into()],
+        ))
+        .await?;
+        txn.execute_raw(sql(
+            be,
+            "INSERT INTO stock_movements (lot_id, product_id, kind, quantity, order_line_id, created_at) VALUES (?, ?, 'sale', -500, ?, ?)",
+            vec![lot.into(), product.into(), line.into(), now.into()],
+        ))
+        .await?;
+        postings.extend([
+            ("channel:taobao".to_owned(), -1000),
+            ("fees:channel:taobao".to_owned(), 50),
+            (format!("household:{household}"), 665),
+            (format!("station:{station}"), 48),
+            (format!("village:{village}"), 48),
+            (format!("coop:{coop}:pool"), 189),
+        ]);
+    }
+    let tx: i64 = txn
+        .query_one_raw(sql(be, "INSERT INTO ledger_transactions (kind, cooperative_id, alliance_id, order_id, booking_date, memo, created_at) VALUES ('sale', ?, ?, ?, ?, 'bench', ?) RETURNING id", vec![coop.into(), alliance.into(), order.into(), day.into(), now.into()]))
+        .await?
+        .context("transaction row")?
+        .try_get("", "id")?;
+    let mut text = String::from(
+        "INSERT INTO postings (transaction_id, alliance_id, cooperative_id, account, amount, booking_date, line_id) VALUES ",
+    );
+    let mut values: Vec<Value> = Vec::new();
+    for (i, (account, amount)) in postings.iter().enumerate() {
+        text.push_str(if i == 0 { "(?, ?, ?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?, ?, ?)" });
+        values.extend([
+            tx.into(),
+            alliance.into(),
+            coop.into(),
+            account.clone().into(),
+            (*amount).into(),
+            day.into(),
+            line.into(),
+        ]);
+    }
+    txn.execute_raw(sql(be, &text, values)).await?;
+    let mut sums: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    for (a, v) in &postings {
+        *sums.entry(a.as_str()).or_default() += v;
+    }
+    let mut text = String::from("INSERT INTO account_days (alliance_id, account, day, amount, postings) VALUES ");
+    let mut values: Vec<Value> = Vec::new();
+    for (i, (account, amount)) in sums.iter().enumerate() {
+        text.push_str(if i == 0 { "(?, ?, ?, ?, 1)" } else { ", (?, ?, ?, ?, 1)" });
+        values.extend([alliance.into(), (*account).to_owned().into(), day.into(), (*amount).into()]);
+    }
+    text.push_str(" ON CONFLICT (alliance_id, account, day) DO UPDATE SET amount = account_days.amount + excluded.amount, postings = account_days.postings + excluded.postings");
+    txn.execute_raw(sql(be, &text, values)).await?;
+    txn.commit().await?;
+    Ok(())
+}
