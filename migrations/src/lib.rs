@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_foundation;
 mod m20261128_000002_catalog;
 mod m20261128_000003_orders_ledger;
+mod m20261128_000004_open_lots;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_foundation::Migration),
             Box::new(m20261128_000002_catalog::Migration),
             Box::new(m20261128_000003_orders_ledger::Migration),
+            Box::new(m20261128_000004_open_lots::Migration),
         ]
     }
 }

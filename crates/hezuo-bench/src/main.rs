@@ -191,6 +191,9 @@ async fn import(b: &Bench, rows: usize) -> Result<()> {
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
+    if let Ok(filter) = std::env::var("HEZUO_LOG") {
+        tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(filter)).init();
+    }
     let backend = match &cli.database {
         Some(u) if u.starts_with("postgres") => "PostgreSQL",
         _ => "SQLite",

@@ -175,6 +175,45 @@ pub(crate) fn part_refunded(p: &order_part::Model) -> Amounts {
     }
 }
 
+/// Lots fetched (and locked) per round trip while covering an order's need.
+const LOT_BATCH: u64 = 8;
+
+/// The product's open lots in FIFO order, locked, until their remaining covers `need` (all of
+/// them when it cannot be covered, so that the shortfall can be reported exactly).
+async fn open_lots_covering(
+    txn: &DatabaseTransaction,
+    product_id: i64,
+    need: i64,
+) -> Result<Vec<lot::Model>, AppError> {
+    let mut found: Vec<lot::Model> = Vec::new();
+    let mut have = 0i64;
+    while have < need {
+        let mut q = lot::Entity::find()
+            .filter(lot::Column::ProductId.eq(product_id))
+            .filter(lot::Column::Remaining.gt(0))
+            .order_by(lot::Column::ReceivedAt, SortOrder::Asc)
+            .order_by(lot::Column::Id, SortOrder::Asc)
+            .limit(LOT_BATCH)
+            .lock_exclusive();
+        if let Some(last) = found.last() {
+            // Keyset: after the last lot seen in (received_at, id) order.
+            q = q.filter(
+                hezuo_db::sea_orm::Condition::any()
+                    .add(lot::Column::ReceivedAt.gt(last.received_at))
+                    .add(lot::Column::ReceivedAt.eq(last.received_at).and(lot::Column::Id.gt(last.id))),
+            );
+        }
+        let batch = q.all(txn).await?;
+        let done = (batch.len() as u64) < LOT_BATCH;
+        have += batch.iter().map(|l| l.remaining).sum::<i64>();
+        found.extend(batch);
+        if done {
+            break;
+        }
+    }
+    Ok(found)
+}
+
 /// The order placed, and whether this request created it.
 pub struct Placed {
     pub order: OrderView,
@@ -317,16 +356,14 @@ impl App {
                 Some(_) => {}
             }
         }
-        // Lock the lots in one order (product, FIFO) so concurrent orders cannot deadlock.
-        let lots = lot::Entity::find()
-            .filter(lot::Column::ProductId.is_in(product_ids))
-            .filter(lot::Column::Remaining.gt(0))
-            .order_by(lot::Column::ProductId, SortOrder::Asc)
-            .order_by(lot::Column::ReceivedAt, SortOrder::Asc)
-            .order_by(lot::Column::Id, SortOrder::Asc)
-            .lock_exclusive()
-            .all(txn)
-            .await?;
+        // Lock only the lots the order can draw: per product (in id order, so concurrent
+        // orders lock in one order and cannot deadlock), the oldest open lots until they cover
+        // what the order's lines need of it.
+        let mut lots: Vec<lot::Model> = Vec::new();
+        for pid in &product_ids {
+            let need: i64 = req.lines.iter().filter(|l| l.product_id == *pid).map(|l| l.quantity.thousandths()).sum();
+            lots.extend(open_lots_covering(txn, *pid, need).await?);
+        }
         let mut left: HashMap<i64, i64> = lots.iter().map(|l| (l.id, l.remaining)).collect();
         let mut taken: HashMap<i64, i64> = HashMap::new();
         let mut entries = Vec::new();
