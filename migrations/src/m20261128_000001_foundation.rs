@@ -1,14 +1,11 @@
 //! Villages, households, cooperatives and their members and rules, alliances, stations,
 //! channels, users and tokens.
 
+use crate::helpers::{self, fk};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(from: &'static str, col: &'static str, to: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from, col).to(to, "id").to_owned()
-}
 
 fn created_at() -> ColumnDef {
     timestamp_with_time_zone("created_at")
@@ -20,11 +17,7 @@ async fn unique_index(
     name: &'static str,
     cols: &[&'static str],
 ) -> Result<(), DbErr> {
-    let mut idx = Index::create().name(name).table(table).unique().to_owned();
-    for c in cols {
-        idx.col(*c);
-    }
-    m.create_index(idx).await
+    helpers::index(m, table, name, cols, true).await
 }
 
 async fn index(
@@ -33,11 +26,7 @@ async fn index(
     name: &'static str,
     cols: &[&'static str],
 ) -> Result<(), DbErr> {
-    let mut idx = Index::create().name(name).table(table).to_owned();
-    for c in cols {
-        idx.col(*c);
-    }
-    m.create_index(idx).await
+    helpers::index(m, table, name, cols, false).await
 }
 
 /// A rate column: BIGINT millionths in 0..=1_000_000.

@@ -1,13 +1,10 @@
 //! Products, household lots (订单收购 intake) and the append-only stock movement journal.
 
+use crate::helpers::{self, fk};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(from: &'static str, col: &'static str, to: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from, col).to(to, "id").to_owned()
-}
 
 async fn index(
     m: &SchemaManager<'_>,
@@ -15,11 +12,7 @@ async fn index(
     name: &'static str,
     cols: &[&'static str],
 ) -> Result<(), DbErr> {
-    let mut idx = Index::create().name(name).table(table).to_owned();
-    for c in cols {
-        idx.col(*c);
-    }
-    m.create_index(idx).await
+    helpers::index(m, table, name, cols, false).await
 }
 
 #[async_trait::async_trait]

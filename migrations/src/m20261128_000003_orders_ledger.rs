@@ -1,31 +1,11 @@
 //! Orders with their lines and lot parts, refunds, and the double-entry ledger: transactions,
 //! postings (append-only) and per-account per-day sums kept in the same transaction.
 
+use crate::helpers::{fk, index};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(from: &'static str, col: &'static str, to: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(from, col).to(to, "id").to_owned()
-}
-
-async fn index(
-    m: &SchemaManager<'_>,
-    table: &'static str,
-    name: &'static str,
-    cols: &[&'static str],
-    unique: bool,
-) -> Result<(), DbErr> {
-    let mut idx = Index::create().name(name).table(table).to_owned();
-    if unique {
-        idx.unique();
-    }
-    for c in cols {
-        idx.col(*c);
-    }
-    m.create_index(idx).await
-}
 
 /// The six amounts of a part (SPEC §4), with a prefix for what refunds reversed.
 fn amounts(t: &mut TableCreateStatement, prefix: &str) {
