@@ -235,7 +235,8 @@ impl App {
         if let Some(existing) = self.existing_order(ch.id, &req.external_id).await? {
             return self.replay(p, existing, &hash).await;
         }
-        let placed_at = req.placed_at.with_timezone(&Utc);
+        // Microseconds, as both databases store them.
+        let placed_at = chrono::SubsecRound::trunc_subsecs(req.placed_at.with_timezone(&Utc), 6);
         let day = booking_date(self, placed_at);
         let rules = rules_on(&self.db, st.cooperative_id, day).await?;
         let fee_rate = crate::setup::stored_rate(ch.fee_rate)?;
