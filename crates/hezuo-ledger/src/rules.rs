@@ -47,14 +47,15 @@ impl RuleSet {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn r(s: &str) -> Rate {
+    pub(crate) fn r(s: &str) -> Rate {
         Rate::parse(s).unwrap()
     }
 
-    fn spec_rules() -> RuleSet {
+    /// The rules of SPEC §7's worked example.
+    pub(crate) fn spec_rules() -> RuleSet {
         RuleSet {
             household_share: r("0.70"),
             station_fee_rate: r("0.05"),

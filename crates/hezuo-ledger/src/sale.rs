@@ -166,6 +166,7 @@ pub fn refund_line(parts: &[PartState], amount: Money) -> Result<Vec<Amounts>, S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::tests::{r, spec_rules};
     use proptest::prelude::*;
 
     fn m(s: &str) -> Money {
@@ -173,18 +174,6 @@ mod tests {
     }
     fn q(s: &str) -> Quantity {
         Quantity::parse(s).unwrap()
-    }
-    fn r(s: &str) -> Rate {
-        Rate::parse(s).unwrap()
-    }
-    fn spec_rules() -> RuleSet {
-        RuleSet {
-            household_share: r("0.70"),
-            station_fee_rate: r("0.05"),
-            collective_rate: r("0.05"),
-            reserve_rate: r("0.10"),
-            rebate_rate: r("0.60"),
-        }
     }
     fn amounts(g: &str, f: &str, h: &str, s: &str, k: &str, c: &str) -> Amounts {
         Amounts { gross: m(g), fee: m(f), household: m(h), station: m(s), collective: m(k), pool: m(c) }
