@@ -8,6 +8,7 @@ mod m20261128_000001_foundation;
 mod m20261128_000002_catalog;
 mod m20261128_000003_orders_ledger;
 mod m20261128_000004_open_lots;
+mod m20261128_000005_periods;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_catalog::Migration),
             Box::new(m20261128_000003_orders_ledger::Migration),
             Box::new(m20261128_000004_open_lots::Migration),
+            Box::new(m20261128_000005_periods::Migration),
         ]
     }
 }

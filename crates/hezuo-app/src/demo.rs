@@ -135,6 +135,7 @@ pub async fn seed(app: &App) -> Result<DemoSeed, AppError> {
     ];
     seed_catalog(app, &stations, &households).await?;
     seed_orders(app, &stations).await?;
+    close_past_months(app, coop.id).await?;
     let mut made = Vec::new();
     for (username, role, alliance_id, station_id, village_id) in users {
         app.create_user(
@@ -230,6 +231,26 @@ async fn seed_catalog(app: &App, stations: &[Station], households: &[Household])
             )
             .await?;
         }
+    }
+    Ok(())
+}
+
+/// Closes every month of the demo before the current one, oldest first.
+async fn close_past_months(app: &App, cooperative_id: i64) -> Result<(), AppError> {
+    use crate::periods::Period;
+    use hezuo_db::entities::ledger_transaction;
+    use hezuo_db::sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let first = ledger_transaction::Entity::find()
+        .filter(ledger_transaction::Column::CooperativeId.eq(cooperative_id))
+        .order_by_asc(ledger_transaction::Column::BookingDate)
+        .one(&app.db)
+        .await?;
+    let Some(first) = first else { return Ok(()) };
+    let current = Period::of(app.today());
+    let mut p = Period::of(first.booking_date);
+    while p < current {
+        app.close_period(&Principal::Admin, &crate::Actor::default(), cooperative_id, &p.to_string()).await?;
+        p = p.next();
     }
     Ok(())
 }

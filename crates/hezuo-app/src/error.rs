@@ -64,6 +64,7 @@ const UNIQUE_KEYS: &[(&str, &str, &str)] = &[
         "rule_versions.cooperative_id, rule_versions.effective_from",
         "a rule version with this effective_from already exists",
     ),
+    ("period_closes_period_key", "period_closes.cooperative_id, period_closes.period", "the period is closed"),
 ];
 
 impl From<DbErr> for AppError {

@@ -4,8 +4,8 @@
 use crate::{App, AppError, Page, PageRequest, Principal};
 use chrono::NaiveDate;
 use hezuo_core::Money;
-use hezuo_db::entities::{account_day, household, ledger_transaction, posting};
-use hezuo_db::sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use hezuo_db::entities::{account_day, basis_day, household, ledger_transaction, posting};
+use hezuo_db::sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use hezuo_db::sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -20,6 +20,9 @@ pub(crate) struct Entry {
     pub line_id: Option<i64>,
 }
 
+/// The alliance of postings that belong to no one alliance: a period close is the cooperative's.
+pub(crate) const COOPERATIVE_WIDE: i64 = 0;
+
 /// What a ledger transaction is about.
 pub(crate) struct Booking<'a> {
     pub kind: &'a str,
@@ -29,6 +32,8 @@ pub(crate) struct Booking<'a> {
     pub refund_id: Option<i64>,
     pub booking_date: NaiveDate,
     pub memo: String,
+    /// Changes of households' bases (SPEC §6): a sale part's net, minus a refund part's `a − f`.
+    pub basis: Vec<(i64, Money)>,
 }
 
 /// Books a balanced transaction: its postings (zero amounts are left out) and the per-day sums,
@@ -41,7 +46,7 @@ pub(crate) async fn book(db: &impl ConnectionTrait, b: Booking<'_>, entries: Vec
     let t = ledger_transaction::ActiveModel {
         kind: Set(b.kind.to_owned()),
         cooperative_id: Set(b.cooperative_id),
-        alliance_id: Set(Some(b.alliance_id)),
+        alliance_id: Set((b.alliance_id != COOPERATIVE_WIDE).then_some(b.alliance_id)),
         order_id: Set(b.order_id),
         refund_id: Set(b.refund_id),
         booking_date: Set(b.booking_date),
@@ -93,6 +98,35 @@ pub(crate) async fn book(db: &impl ConnectionTrait, b: Booking<'_>, entries: Vec
                 ])
                 .value(account_day::Column::Amount, Expr::cust("account_days.amount + excluded.amount"))
                 .value(account_day::Column::Postings, Expr::cust("account_days.postings + excluded.postings"))
+                .to_owned(),
+            )
+            .exec(db)
+            .await?;
+    }
+    let mut basis: BTreeMap<i64, i64> = BTreeMap::new();
+    for (household, amount) in &b.basis {
+        let v = basis.entry(*household).or_default();
+        *v = v.checked_add(amount.cents()).ok_or(hezuo_core::Overflow)?;
+    }
+    let rows: Vec<basis_day::ActiveModel> = basis
+        .into_iter()
+        .filter(|(_, amount)| *amount != 0)
+        .map(|(household, amount)| basis_day::ActiveModel {
+            cooperative_id: Set(b.cooperative_id),
+            day: Set(b.booking_date),
+            household_id: Set(household),
+            amount: Set(amount),
+        })
+        .collect();
+    if !rows.is_empty() {
+        basis_day::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([
+                    basis_day::Column::CooperativeId,
+                    basis_day::Column::Day,
+                    basis_day::Column::HouseholdId,
+                ])
+                .value(basis_day::Column::Amount, Expr::cust("basis_days.amount + excluded.amount"))
                 .to_owned(),
             )
             .exec(db)
@@ -183,7 +217,21 @@ impl App {
         let (kind, id) = parse_account(account).ok_or(AppError::NotFound("account"))?;
         match *p {
             Principal::Admin => Ok(Condition::all()),
-            Principal::Alliance { alliance_id } => Ok(Condition::all().add(Expr::col("alliance_id").eq(alliance_id))),
+            // Its own postings, and the cooperative-wide ones (closes) of accounts it books on.
+            Principal::Alliance { alliance_id } => {
+                Ok(Condition::any().add(Expr::col("alliance_id").eq(alliance_id)).add(
+                    Expr::col("alliance_id").eq(COOPERATIVE_WIDE).and(Expr::exists(
+                        Query::select()
+                            .expr(Expr::val(1))
+                            .from(account_day::Entity)
+                            .and_where(
+                                Expr::col((account_day::Entity, account_day::Column::AllianceId)).eq(alliance_id),
+                            )
+                            .and_where(Expr::col((account_day::Entity, account_day::Column::Account)).eq(account))
+                            .to_owned(),
+                    )),
+                ))
+            }
             Principal::Village { village_id } => {
                 let id: i64 = id.parse().map_err(|_| AppError::NotFound("account"))?;
                 let mine = match kind {

@@ -131,6 +131,16 @@ pub async fn run(app: &App) -> Result<Report, AppError> {
         problems: line_channels(app).await?,
     });
     checks.push(Check { name: "ledger: per-day account sums equal their postings", problems: day_sums(app).await? });
+    checks.push(Check {
+        name: "periods: nothing booked into a closed period after its close (SPEC §8.4)",
+        problems: closed_untouched(app).await?,
+    });
+    checks.push(Check {
+        name: "periods: every close paid R + rebates + dividends = B and at least rebate_rate × D (SPEC §8.5)",
+        problems: closes_add_up(app).await?,
+    });
+    checks
+        .push(Check { name: "periods: households' per-day bases equal their lot parts", problems: bases(app).await? });
 
     Ok(Report { checks })
 }
@@ -252,4 +262,99 @@ async fn day_sums(app: &App) -> Result<Vec<String>, AppError> {
         }
     }
     Ok(problems)
+}
+
+/// SPEC §8.4, and each cooperative's last closed day is that of its latest close.
+async fn closed_untouched(app: &App) -> Result<Vec<String>, AppError> {
+    let mut problems = Vec::new();
+    for r in rows(
+        app,
+        "SELECT c.cooperative_id AS cooperative_id, c.period AS period, COUNT(t.id) AS n FROM period_closes c \
+         JOIN ledger_transactions t ON t.cooperative_id = c.cooperative_id AND t.booking_date <= c.last_day \
+         AND t.id > c.transaction_id GROUP BY c.cooperative_id, c.period",
+    )
+    .await?
+    {
+        let period: String = r.try_get("", "period").map_err(AppError::from)?;
+        problems.push(format!(
+            "cooperative {} period {period}: {} transactions booked into it after its close",
+            get_i64(&r, "cooperative_id")?,
+            get_i64(&r, "n")?
+        ));
+    }
+    for r in rows(
+        app,
+        "SELECT co.id AS id FROM cooperatives co WHERE co.closed_through IS DISTINCT FROM \
+         (SELECT MAX(c.last_day) FROM period_closes c WHERE c.cooperative_id = co.id)",
+    )
+    .await?
+    {
+        problems.push(format!("cooperative {}: closed_through differs from its latest close", get_i64(&r, "id")?));
+    }
+    Ok(problems)
+}
+
+/// SPEC §8.5: the kept close adds up, its lines sum to its totals, its postings take exactly `B`
+/// out of the pool, and households got at least `rebate_rate × D` when anyone had a basis.
+async fn closes_add_up(app: &App) -> Result<Vec<String>, AppError> {
+    let found = rows(
+        app,
+        "SELECT c.id AS id, c.cooperative_id AS coop, c.pool AS pool, c.reserve AS reserve, \
+         c.distributable AS d, c.rebate_total AS t, c.dividend_total AS dt, r.rebate_rate AS rate, \
+         CAST(COALESCE((SELECT SUM(l.amount) FROM period_close_lines l WHERE l.close_id = c.id AND l.kind = 'rebate'), 0) AS BIGINT) AS rebates, \
+         CAST(COALESCE((SELECT SUM(l.amount) FROM period_close_lines l WHERE l.close_id = c.id AND l.kind = 'dividend'), 0) AS BIGINT) AS dividends, \
+         (SELECT COUNT(*) FROM period_close_lines l WHERE l.close_id = c.id AND l.kind = 'rebate' AND l.weight > 0) AS based, \
+         CAST(COALESCE((SELECT SUM(p.amount) FROM postings p WHERE p.transaction_id = c.transaction_id \
+             AND p.account = 'coop:' || CAST(c.cooperative_id AS TEXT) || ':pool'), 0) AS BIGINT) AS taken \
+         FROM period_closes c JOIN rule_versions r ON r.id = c.rule_version_id",
+    )
+    .await?;
+    let mut problems = Vec::new();
+    for r in found {
+        let id = get_i64(&r, "id")?;
+        let (pool, reserve, d, t, dt) =
+            (get_i64(&r, "pool")?, get_i64(&r, "reserve")?, get_i64(&r, "d")?, get_i64(&r, "t")?, get_i64(&r, "dt")?);
+        let (rebates, dividends, based, taken) =
+            (get_i64(&r, "rebates")?, get_i64(&r, "dividends")?, get_i64(&r, "based")?, get_i64(&r, "taken")?);
+        let paid = if pool > 0 { pool } else { 0 };
+        if i128::from(reserve) + i128::from(t) + i128::from(dt) != i128::from(paid) {
+            problems.push(format!("close {id}: R {reserve} + rebates {t} + dividends {dt} ≠ B {paid} (cents)"));
+        }
+        if rebates != t || dividends != dt {
+            problems.push(format!("close {id}: lines pay {rebates}/{dividends} cents, totals say {t}/{dt}"));
+        }
+        if taken != -paid {
+            problems.push(format!("close {id}: took {} cents from the pool, B is {paid}", -taken));
+        }
+        if based > 0 && i128::from(t) * 1_000_000 < i128::from(get_i64(&r, "rate")?) * i128::from(d) {
+            problems.push(format!("close {id}: rebates {t} cents are below rebate_rate × D"));
+        }
+    }
+    Ok(problems)
+}
+
+/// Σ of a household's per-day bases = Σ of its parts' net less what refunds took back.
+async fn bases(app: &App) -> Result<Vec<String>, AppError> {
+    let found = rows(
+        app,
+        "SELECT coop, household, CAST(SUM(kept) AS BIGINT) AS kept, CAST(SUM(parts) AS BIGINT) AS parts FROM ( \
+           SELECT cooperative_id AS coop, household_id AS household, amount AS kept, 0 AS parts FROM basis_days \
+           UNION ALL \
+           SELECT o.cooperative_id, p.household_id, 0, p.gross - p.fee - p.refunded_gross + p.refunded_fee \
+           FROM order_parts p JOIN orders o ON o.id = p.order_id \
+         ) b GROUP BY coop, household HAVING SUM(kept) <> SUM(parts)",
+    )
+    .await?;
+    found
+        .iter()
+        .map(|r| {
+            Ok(format!(
+                "cooperative {} household {}: bases {} cents, parts {} cents",
+                get_i64(r, "coop")?,
+                get_i64(r, "household")?,
+                get_i64(r, "kept")?,
+                get_i64(r, "parts")?
+            ))
+        })
+        .collect()
 }

@@ -61,6 +61,15 @@ enum Command {
     },
     /// Check the invariants of the books on this database; exits 1 when any fails.
     Verify,
+    /// Write the whole ledger as a beancount or hledger journal.
+    ExportLedger {
+        /// `beancount` or `hledger`.
+        #[arg(long, default_value = "beancount")]
+        format: String,
+        /// File to write [default: standard output].
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -216,6 +225,22 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             };
             let u = hezuo_app::setup::add_user_as_operator(&app, req).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("user {} ({}) added with id {}", u.username, u.role.as_str(), u.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ExportLedger { format, output } => {
+            use std::io::Write as _;
+            let app = open(&cli.settings).await?;
+            let format = hezuo_app::export::Format::parse(&format).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut out: Box<dyn std::io::Write> = match &output {
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            app.export_ledger(&hezuo_app::Principal::Admin, format, &mut out)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify => {

@@ -118,7 +118,7 @@ pub struct Id(pub i64);
 /// Two ids from the path (`/cooperatives/{id}/members/{member_id}`).
 pub struct Ids(pub i64, pub i64);
 
-fn id(text: &str) -> Result<i64, ApiError> {
+pub(crate) fn id(text: &str) -> Result<i64, ApiError> {
     text.parse::<i64>().map_err(|_| ApiError::not_found())
 }
 

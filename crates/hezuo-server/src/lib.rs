@@ -49,6 +49,7 @@ fn api(json_limit: usize) -> OpenApiRouter<AppState> {
         .merge(routes::setup::routes())
         .merge(routes::catalog::routes())
         .merge(routes::orders::routes())
+        .merge(routes::periods::routes())
         .layer(DefaultBodyLimit::max(json_limit));
     let files = routes::catalog::import_routes().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).merge(json).merge(files)

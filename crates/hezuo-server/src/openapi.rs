@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi};
         (name = "orders", description = "Order intake with FIFO lot draw and attribution, refunds, cancellation, shipping"),
         (name = "ledger", description = "Accounts, balances and transactions of the double-entry ledger"),
         (name = "catalog", description = "Products, household lots, stock adjustments, traceability, CSV import and export"),
+        (name = "periods", description = "Period close (二次返利): preview, close, closed periods"),
     )
 )]
 pub struct ApiDoc;

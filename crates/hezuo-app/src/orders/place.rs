@@ -8,13 +8,13 @@ use crate::{Actor, App, AppError, Principal, now};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use hezuo_catalog::{self as catalog, MovementKind, ProductStatus};
 use hezuo_core::{Money, Quantity};
-use hezuo_db::entities::{channel, lot, order, order_line, order_part, product, rule_version, stock_movement};
+use hezuo_db::entities::{channel, lot, order, order_line, order_part, product, stock_movement};
 use hezuo_db::sea_orm::sea_query::{Expr, ExprTrait};
 use hezuo_db::sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, Order as SortOrder, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, Order as SortOrder, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
-use hezuo_ledger::{Amounts, Draw, RuleSet, attribute_line, gross};
+use hezuo_ledger::{Amounts, Draw, attribute_line, gross};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -96,35 +96,9 @@ fn validate(req: &PlaceOrder) -> Result<(), AppError> {
 }
 
 /// The rule version in force on `day` (SPEC §3).
-pub(crate) async fn rules_on(
-    db: &impl ConnectionTrait,
-    cooperative_id: i64,
-    day: NaiveDate,
-) -> Result<RuleSet, AppError> {
-    let v = rule_version::Entity::find()
-        .filter(rule_version::Column::CooperativeId.eq(cooperative_id))
-        .filter(rule_version::Column::EffectiveFrom.lte(day))
-        .order_by(rule_version::Column::EffectiveFrom, SortOrder::Desc)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::Invalid {
-            code: "no_rules",
-            field: None,
-            message: format!("the cooperative has no rules in force on {day}"),
-        })?;
-    let r = |x| crate::setup::stored_rate(x);
-    Ok(RuleSet {
-        household_share: r(v.household_share)?,
-        station_fee_rate: r(v.station_fee_rate)?,
-        collective_rate: r(v.collective_rate)?,
-        reserve_rate: r(v.reserve_rate)?,
-        rebate_rate: r(v.rebate_rate)?,
-    })
-}
-
-/// SPEC §4 booking date: the local day of `at` (periods that are closed move it forward once
-/// period closing exists).
-pub(crate) fn booking_date(app: &App, at: DateTime<Utc>) -> NaiveDate {
+/// The local day of `at` in the deployment's time zone: the booking date unless it falls in a
+/// closed period (`crate::periods::booking_day`).
+pub(crate) fn local_day(app: &App, at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&app.config.timezone).date_naive()
 }
 
@@ -237,14 +211,13 @@ impl App {
         }
         // Microseconds, as both databases store them.
         let placed_at = chrono::SubsecRound::trunc_subsecs(req.placed_at.with_timezone(&Utc), 6);
-        let day = booking_date(self, placed_at);
-        let rules = rules_on(&self.db, st.cooperative_id, day).await?;
+        let local = local_day(self, placed_at);
         let fee_rate = crate::setup::stored_rate(ch.fee_rate)?;
 
         let booked = {
             let _turn = self.write_turn().await;
             let txn = self.db.begin().await?;
-            let booked = self.book_order(&txn, actor, &req, &st, &ch, &hash, placed_at, day, &rules, fee_rate).await;
+            let booked = self.book_order(&txn, actor, &req, &st, &ch, &hash, placed_at, local, fee_rate).await;
             match booked {
                 Ok(id) => txn.commit().await.map(|_| Ok(id))?,
                 Err(e) => {
@@ -297,10 +270,12 @@ impl App {
         ch: &channel::Model,
         hash: &str,
         placed_at: DateTime<Utc>,
-        day: NaiveDate,
-        rules: &RuleSet,
+        local: NaiveDate,
         fee_rate: hezuo_core::Rate,
     ) -> Result<i64, AppError> {
+        let day = crate::periods::booking_day(txn, st.cooperative_id, local).await?;
+        let (_, rules) = crate::periods::rule_version_on(txn, st.cooperative_id, day).await?;
+        let rules = &rules;
         let mut totals = (Money::ZERO, Money::ZERO);
         for l in &req.lines {
             let g = gross(l.quantity, l.unit_price)?;
@@ -368,6 +343,7 @@ impl App {
         let mut left: HashMap<i64, i64> = lots.iter().map(|l| (l.id, l.remaining)).collect();
         let mut taken: HashMap<i64, i64> = HashMap::new();
         let mut entries = Vec::new();
+        let mut basis = Vec::new();
         let mut movements = Vec::new();
         for (i, l) in req.lines.iter().enumerate() {
             let candidates: Vec<(i64, Quantity)> = lots
@@ -447,6 +423,7 @@ impl App {
                     refunded_pool: 0,
                 };
                 entries.extend(part_entries(a, &ch.code, &part, st.cooperative_id, st.id, 1)?);
+                basis.push((lt.household_id, a.gross.checked_sub(a.fee)?));
                 movements.push(stock_movement::ActiveModel {
                     lot_id: Set(lt.id),
                     product_id: Set(lt.product_id),
@@ -490,6 +467,7 @@ impl App {
                 refund_id: None,
                 booking_date: day,
                 memo: format!("order {} {}:{}", o.id, ch.code, req.external_id),
+                basis,
             },
             entries,
         )

@@ -1,7 +1,7 @@
 //! SPEC §5: refunds (proportional reversal, exact final reversal, restock newest part first or
 //! write-off) and cancellation (a full refund with restock) — one transaction each.
 
-use super::place::{booking_date, part_amounts, part_entries, part_refunded};
+use super::place::{local_day, part_amounts, part_entries, part_refunded};
 use super::{OrderStatus, OrderView, order_writer};
 use crate::ledger::{Booking, book};
 use crate::{Actor, App, AppError, Principal, now};
@@ -200,7 +200,7 @@ impl App {
             .all(txn)
             .await?;
         let t = now();
-        let day = booking_date(self, t);
+        let day = crate::periods::booking_day(txn, o.cooperative_id, local_day(self, t)).await?;
         let reversal = if a > 0 {
             let states: Vec<PartState> =
                 parts.iter().map(|p| PartState { booked: part_amounts(p), refunded: part_refunded(p) }).collect();
@@ -249,6 +249,7 @@ impl App {
         };
         let ch = channel::Entity::find_by_id(o.channel_id).one(txn).await?.ok_or(AppError::NotFound("channel"))?;
         let mut entries = Vec::new();
+        let mut basis = Vec::new();
         for ((p, back), ret) in parts.iter().zip(&reversal).zip(&returned) {
             if back.gross == Money::ZERO && *ret == 0 {
                 continue;
@@ -284,6 +285,7 @@ impl App {
                 .await?;
             if back.gross != Money::ZERO {
                 entries.extend(part_entries(back, &ch.code, p, o.cooperative_id, o.station_id, -1)?);
+                basis.push((p.household_id, back.fee.checked_sub(back.gross)?));
             }
             if r.restock && *ret > 0 {
                 lot::Entity::update_many()
@@ -326,6 +328,7 @@ impl App {
                     refund_id: Some(row.id),
                     booking_date: day,
                     memo: format!("refund {} of order {}", row.id, o.id),
+                    basis,
                 },
                 entries,
             )

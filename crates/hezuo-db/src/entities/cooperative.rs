@@ -7,6 +7,8 @@ pub struct Model {
     pub id: i64,
     pub name: String,
     pub created_at: DateTimeUtc,
+    /// The last day of the latest closed period.
+    pub closed_through: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

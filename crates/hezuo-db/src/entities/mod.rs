@@ -3,6 +3,7 @@
 
 pub mod account_day;
 pub mod alliance;
+pub mod basis_day;
 pub mod channel;
 pub mod cooperative;
 pub mod cooperative_member;
@@ -12,6 +13,8 @@ pub mod lot;
 pub mod order;
 pub mod order_line;
 pub mod order_part;
+pub mod period_close;
+pub mod period_close_line;
 pub mod posting;
 pub mod product;
 pub mod refund;

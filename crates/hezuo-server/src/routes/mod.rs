@@ -2,6 +2,7 @@ pub mod auth;
 pub mod catalog;
 pub mod ops;
 pub mod orders;
+pub mod periods;
 pub mod setup;
 
 use serde::Deserialize;
