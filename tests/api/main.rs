@@ -5,5 +5,6 @@ mod catalog;
 mod errors;
 mod ops;
 mod orders;
+mod periods;
 mod setup;
 mod tenancy;

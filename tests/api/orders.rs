@@ -7,17 +7,18 @@ use serde_json::Value;
 
 /// SPEC §7's organisation: H1 in village A, H2 in village B, one station, peaches with lots
 /// L1 (H1, 100 kg, floor 12.00) and L2 (H2, 50 kg, floor 15.00).
-struct World {
-    staff: String,
-    station: i64,
-    coop: i64,
-    villages: [i64; 2],
-    households: [i64; 2],
-    peach: i64,
-    lots: [i64; 2],
+pub(crate) struct World {
+    pub staff: String,
+    pub station: i64,
+    pub coop: i64,
+    pub villages: [i64; 2],
+    pub households: [i64; 2],
+    pub peach: i64,
+    pub lots: [i64; 2],
+    pub alliance: i64,
 }
 
-async fn spec_world(app: &TestApp) -> World {
+pub(crate) async fn spec_world(app: &TestApp) -> World {
     let va = app.create("/api/v1/villages", json!({"name": "A村", "code": "320206103201"})).await;
     let vb = app.create("/api/v1/villages", json!({"name": "B村", "code": "320206103202"})).await;
     let h1 = app.create("/api/v1/households", json!({"village_id": va, "name": "H1", "members": 4})).await;
@@ -76,7 +77,7 @@ async fn spec_world(app: &TestApp) -> World {
         assert_eq!(s, StatusCode::CREATED, "{v}");
         lots[i] = v["id"].as_i64().unwrap();
     }
-    World { staff, station, coop, villages: [va, vb], households: [h1, h2], peach, lots }
+    World { staff, station, coop, villages: [va, vb], households: [h1, h2], peach, lots, alliance }
 }
 
 fn order(w: &World, channel: &str, ext: &str, qty: &str, price: &str) -> Value {
@@ -84,7 +85,7 @@ fn order(w: &World, channel: &str, ext: &str, qty: &str, price: &str) -> Value {
            "lines": [{"product_id": w.peach, "quantity": qty, "unit_price": price}]})
 }
 
-fn parts(v: &Value) -> Vec<Vec<String>> {
+pub(crate) fn parts(v: &Value) -> Vec<Vec<String>> {
     v["lines"][0]["parts"]
         .as_array()
         .unwrap()
@@ -98,13 +99,13 @@ fn parts(v: &Value) -> Vec<Vec<String>> {
         .collect()
 }
 
-async fn balance(app: &TestApp, account: &str) -> String {
+pub(crate) async fn balance(app: &TestApp, account: &str) -> String {
     let (s, v) = app.get(&format!("/api/v1/ledger/accounts/{account}"), &app.admin).await;
     assert_eq!(s, StatusCode::OK, "{account}: {v}");
     v["balance"].as_str().unwrap().to_owned()
 }
 
-async fn remaining(app: &TestApp, w: &World, lot: i64) -> String {
+pub(crate) async fn remaining(app: &TestApp, w: &World, lot: i64) -> String {
     let (_, v) = app.get(&format!("/api/v1/lots/{lot}"), &w.staff).await;
     v["lot"]["remaining"].as_str().unwrap().to_owned()
 }

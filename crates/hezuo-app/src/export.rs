@@ -69,6 +69,30 @@ pub fn journal_account(name: &str) -> Option<String> {
     Some(format!("Liabilities:{group}:{letter}{id}"))
 }
 
+/// The ledger account of a journal account name (the inverse of [`journal_account`]).
+pub fn ledger_account(journal: &str) -> Option<String> {
+    let code = |c: &str| c.strip_prefix('C').map(|c| c.replace('X', "_"));
+    let name = if let Some(c) = journal.strip_prefix("Income:Channel:") {
+        format!("channel:{}", code(c)?)
+    } else if let Some(c) = journal.strip_prefix("Expenses:Fees:") {
+        format!("fees:channel:{}", code(c)?)
+    } else if let Some(rest) = journal.strip_prefix("Equity:Coop:C") {
+        let (id, which) = rest.split_once(':')?;
+        format!("coop:{id}:{}", which.to_ascii_lowercase())
+    } else {
+        let rest = journal.strip_prefix("Liabilities:")?;
+        let (group, id) = rest.split_once(':')?;
+        let kind = match group {
+            "Household" => "household",
+            "Station" => "station",
+            "Village" => "village",
+            _ => return None,
+        };
+        format!("{kind}:{}", id.get(1..)?)
+    };
+    (journal_account(&name).as_deref() == Some(journal)).then_some(name)
+}
+
 /// Transactions per batch: the export reads the ledger in bounded slices.
 const BATCH: u64 = 2_000;
 
@@ -262,7 +286,7 @@ fn write_assertions(
 
 #[cfg(test)]
 mod tests {
-    use super::journal_account;
+    use super::{journal_account, ledger_account};
 
     #[test]
     fn account_names() {
@@ -278,5 +302,25 @@ mod tests {
         assert_eq!(journal_account("coop:4:bank"), None);
         assert_eq!(journal_account("bank:1"), None);
         assert_ne!(j("channel:a_b"), j("channel:a-b"));
+        for a in [
+            "channel:own_shop-2",
+            "fees:channel:a_b",
+            "household:12",
+            "station:3",
+            "village:7",
+            "coop:4:pool",
+            "coop:4:reserve",
+        ] {
+            assert_eq!(ledger_account(&j(a)).as_deref(), Some(a));
+        }
+        for bad in [
+            "Income:Channel:own",
+            "Liabilities:Household:12",
+            "Equity:Coop:C4:Bank",
+            "Assets:Cash",
+            "Liabilities:Farm:F1",
+        ] {
+            assert_eq!(ledger_account(bad), None, "{bad}");
+        }
     }
 }

@@ -33,6 +33,9 @@ pub struct App {
     /// SQLite has one writer at a time. Queuing write transactions here, instead of letting
     /// them meet SQLite's busy handler (which sleeps and retries), keeps tail latency low.
     sqlite_writer: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// The business clock: when refunds are booked and which periods have ended. The system
+    /// clock unless set (tests and simulations replay months in minutes).
+    clock: Arc<std::sync::RwLock<Option<chrono::DateTime<chrono::Utc>>>>,
 }
 
 impl App {
@@ -44,7 +47,7 @@ impl App {
         hezuo_db::migrate(&db).await?;
         let sqlite_writer =
             (hezuo_db::backend(&db) == hezuo_db::Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
-        Ok(App { db, config: Arc::new(config), sqlite_writer })
+        Ok(App { db, config: Arc::new(config), sqlite_writer, clock: Arc::default() })
     }
 
     /// Waits for this process's turn to write (SQLite only; PostgreSQL writers run side by
@@ -54,6 +57,18 @@ impl App {
             Some(m) => Some(m.lock().await),
             None => None,
         }
+    }
+
+    /// The business clock's now (to the microsecond).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        use chrono::SubsecRound;
+        let fixed = *self.clock.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        fixed.map_or_else(now, |t| t.trunc_subsecs(6))
+    }
+
+    /// Sets the business clock to `at`, or back to the system clock with `None`.
+    pub fn set_clock(&self, at: Option<chrono::DateTime<chrono::Utc>>) {
+        *self.clock.write().unwrap_or_else(std::sync::PoisonError::into_inner) = at;
     }
 
     /// Readiness: the database answers and every migration is applied.

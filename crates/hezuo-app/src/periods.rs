@@ -3,7 +3,7 @@
 //! capital in one transaction and is kept with every line it paid.
 
 use crate::ledger::{Booking, COOPERATIVE_WIDE, Entry, book};
-use crate::{Actor, App, AppError, Principal, now, scope};
+use crate::{Actor, App, AppError, Principal, scope};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use hezuo_core::Money;
 use hezuo_db::entities::{
@@ -347,7 +347,7 @@ impl App {
 
     /// Today in the deployment's time zone.
     pub fn today(&self) -> NaiveDate {
-        Utc::now().with_timezone(&self.config.timezone).date_naive()
+        self.now().with_timezone(&self.config.timezone).date_naive()
     }
 
     /// `GET …/periods/{period}/close`: the booked close, or a preview of it as things stand.
@@ -515,7 +515,7 @@ impl App {
             distributable: Set(view.distributable.cents()),
             rebate_total: Set(view.rebate_total.cents()),
             dividend_total: Set(view.dividend_total.cents()),
-            closed_at: Set(now()),
+            closed_at: Set(self.now()),
             actor_user_id: Set(actor.user_id),
             actor_token_id: Set(actor.token_id),
             ..Default::default()

@@ -199,7 +199,7 @@ impl App {
             .order_by(order_part::Column::Seq, SortOrder::Asc)
             .all(txn)
             .await?;
-        let t = now();
+        let t = self.now();
         let day = crate::periods::booking_day(txn, o.cooperative_id, local_day(self, t)).await?;
         let reversal = if a > 0 {
             let states: Vec<PartState> =
