@@ -20,6 +20,10 @@ pub(crate) struct Entry {
     pub line_id: Option<i64>,
 }
 
+/// Rows per multi-row INSERT: at most 8 columns each stays under SQLite's 32,766 bind
+/// parameters (PostgreSQL allows 65,535).
+pub(crate) const ROWS_PER_INSERT: usize = 4_000;
+
 /// The alliance of postings that belong to no one alliance: a period close is the cooperative's.
 pub(crate) const COOPERATIVE_WIDE: i64 = 0;
 
@@ -75,8 +79,8 @@ pub(crate) async fn book(db: &impl ConnectionTrait, b: Booking<'_>, entries: Vec
             ..Default::default()
         })
         .collect();
-    if !rows.is_empty() {
-        posting::Entity::insert_many(rows).exec(db).await?;
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        posting::Entity::insert_many(chunk.to_vec()).exec(db).await?;
     }
     let sums: Vec<account_day::ActiveModel> = days
         .into_iter()
@@ -88,8 +92,8 @@ pub(crate) async fn book(db: &impl ConnectionTrait, b: Booking<'_>, entries: Vec
             postings: Set(n),
         })
         .collect();
-    if !sums.is_empty() {
-        account_day::Entity::insert_many(sums)
+    for chunk in sums.chunks(ROWS_PER_INSERT) {
+        account_day::Entity::insert_many(chunk.to_vec())
             .on_conflict(
                 OnConflict::columns([
                     account_day::Column::AllianceId,
@@ -118,8 +122,8 @@ pub(crate) async fn book(db: &impl ConnectionTrait, b: Booking<'_>, entries: Vec
             amount: Set(amount),
         })
         .collect();
-    if !rows.is_empty() {
-        basis_day::Entity::insert_many(rows)
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        basis_day::Entity::insert_many(chunk.to_vec())
             .on_conflict(
                 OnConflict::columns([
                     basis_day::Column::CooperativeId,

@@ -548,8 +548,7 @@ impl App {
                 ..Default::default()
             });
         }
-        // Bounded batches: PostgreSQL takes at most 65,535 bind parameters per statement.
-        for chunk in lines.chunks(4_000) {
+        for chunk in lines.chunks(crate::ledger::ROWS_PER_INSERT) {
             close_line::Entity::insert_many(chunk.to_vec()).exec(txn).await?;
         }
         cooperative::Entity::update_many()

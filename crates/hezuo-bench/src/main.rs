@@ -44,8 +44,16 @@ enum Command {
         #[arg(long, default_value_t = 300)]
         burst: usize,
     },
+    /// A period close of one cooperative with many households over a month of many lot parts.
+    Close {
+        #[arg(long, default_value_t = 10_000)]
+        households: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        parts: usize,
+    },
 }
 
+mod close;
 mod orders;
 
 pub(crate) struct Bench {
@@ -198,6 +206,10 @@ async fn main() -> Result<()> {
         Some(u) if u.starts_with("postgres") => "PostgreSQL",
         _ => "SQLite",
     };
+    if let Command::Close { households, parts } = cli.command {
+        println!("hezuo-bench on {backend}, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
+        return close::run(cli.database, households, parts).await;
+    }
     let bench = start(cli.database).await?;
     println!("hezuo-bench on {backend}, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
     match cli.command {
@@ -211,5 +223,6 @@ async fn main() -> Result<()> {
             }
             orders::burst(&bench, b).await
         }
+        Command::Close { .. } => unreachable!("handled above"),
     }
 }
