@@ -164,7 +164,7 @@ pub fn refund_line(parts: &[PartState], amount: Money) -> Result<Vec<Amounts>, S
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::rules::tests::{r, spec_rules};
     use proptest::prelude::*;
@@ -228,7 +228,7 @@ mod tests {
         assert_eq!(refund_line(&state, Money::ZERO), Err(SaleError::RefundAmount { left: m("10.00") }));
     }
 
-    fn arb_rules() -> impl Strategy<Value = RuleSet> {
+    pub(crate) fn arb_rules() -> impl Strategy<Value = RuleSet> {
         (0i64..=1_000_000, 0i64..=1_000_000, 0i64..=1_000_000, 0i64..=1_000_000, 600_000i64..=1_000_000).prop_map(
             |(h, s, k, res, reb)| {
                 // Scale the three shares into a sum of at most 1.
