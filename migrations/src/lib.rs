@@ -9,6 +9,7 @@ mod m20261128_000002_catalog;
 mod m20261128_000003_orders_ledger;
 mod m20261128_000004_open_lots;
 mod m20261128_000005_periods;
+mod m20261128_000006_reconciliation;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_orders_ledger::Migration),
             Box::new(m20261128_000004_open_lots::Migration),
             Box::new(m20261128_000005_periods::Migration),
+            Box::new(m20261128_000006_reconciliation::Migration),
         ]
     }
 }

@@ -6,5 +6,6 @@ mod errors;
 mod ops;
 mod orders;
 mod periods;
+mod reconciliation;
 mod setup;
 mod tenancy;

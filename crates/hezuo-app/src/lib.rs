@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod orders;
 mod page;
 pub mod periods;
+pub mod reconciliation;
 mod scope;
 pub mod setup;
 mod validate;
@@ -78,6 +79,23 @@ impl App {
             return Err(AppError::Internal("migrations pending".into()));
         }
         Ok(())
+    }
+}
+
+/// Ends a business operation's transaction: commits it when `result` is Ok, else rolls it back.
+pub(crate) async fn finish<T>(
+    txn: hezuo_db::sea_orm::DatabaseTransaction,
+    result: Result<T, AppError>,
+) -> Result<T, AppError> {
+    match result {
+        Ok(v) => {
+            txn.commit().await?;
+            Ok(v)
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e)
+        }
     }
 }
 

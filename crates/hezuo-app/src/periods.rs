@@ -405,16 +405,8 @@ impl App {
         let booked = {
             let _turn = self.write_turn().await;
             let txn = self.db.begin().await?;
-            match self.close_in(&txn, actor, cooperative_id, period).await {
-                Ok(id) => {
-                    txn.commit().await?;
-                    Ok(id)
-                }
-                Err(e) => {
-                    txn.rollback().await?;
-                    Err(e)
-                }
-            }
+            let result = self.close_in(&txn, actor, cooperative_id, period).await;
+            crate::finish(txn, result).await
         };
         match booked {
             Ok(()) | Err(AppError::Conflict { code: "already_exists", .. }) => {

@@ -14,15 +14,24 @@ use std::time::Instant;
 const VILLAGES: usize = 50;
 const LINES_PER_ORDER: usize = 10;
 
+/// The generated month: its size, and whether every order goes to one channel (else own and
+/// taobao alternate).
+pub(crate) struct Month {
+    pub households: usize,
+    pub parts: usize,
+    pub lines_per_order: usize,
+    pub channel: Option<i64>,
+}
+
 /// This process's peak resident memory since the last reset, in KiB (Linux).
-fn peak_kib() -> Option<u64> {
+pub(crate) fn peak_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Resets the peak (Linux: writing 5 to clear_refs).
-fn reset_peak() {
+pub(crate) fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
@@ -34,7 +43,7 @@ pub async fn run(database: Option<String>, households: usize, parts: usize) -> R
     let orders = parts.div_ceil(LINES_PER_ORDER);
     println!("generating {households} households, {orders} orders, {parts} lot parts (October 2026)…");
     let t = Instant::now();
-    for sql in generate(sqlite, households, parts) {
+    for sql in generate(sqlite, &Month { households, parts, lines_per_order: LINES_PER_ORDER, channel: None }) {
         app.db.execute_unprepared(&sql).await.with_context(|| sql.chars().take(120).collect::<String>())?;
     }
     println!("generated in {:.1} s", t.elapsed().as_secs_f64());
@@ -81,8 +90,9 @@ pub async fn run(database: Option<String>, households: usize, parts: usize) -> R
 }
 
 /// The statements that build the month, for one backend.
-fn generate(sqlite: bool, households: usize, parts: usize) -> Vec<String> {
-    let (nh, nv, np) = (households, VILLAGES, parts);
+pub(crate) fn generate(sqlite: bool, m: &Month) -> Vec<String> {
+    let (nh, nv, np, lpo) = (m.households, VILLAGES, m.parts, m.lines_per_order);
+    let channel = m.channel.map_or(format!("1 + ((i - 1) / {lpo}) % 2"), |c| c.to_string());
     let ts = if sqlite { "'2026-10-01T00:00:00+00:00'" } else { "TIMESTAMPTZ '2026-10-01 00:00:00+00'" };
     let day = |n: &str| {
         if sqlite {
@@ -147,13 +157,13 @@ fn generate(sqlite: bool, households: usize, parts: usize) -> Vec<String> {
             "INSERT INTO bench_gen {} SELECT n, o, channel, day, household, village, gross, fee, \
                (gross - fee) * 7 / 10, (gross - fee) * 5 / 100, (gross - fee) * 5 / 100, \
                (gross - fee) - (gross - fee) * 7 / 10 - 2 * ((gross - fee) * 5 / 100) \
-             FROM (SELECT i AS n, (i - 1) / {LINES_PER_ORDER} + 1 AS o, 1 + ((i - 1) / {LINES_PER_ORDER}) % 2 AS channel, \
+             FROM (SELECT i AS n, (i - 1) / {lpo} + 1 AS o, {channel} AS channel, \
                    {} AS day, 1 + (i % {nh}) AS household, 1 + ((1 + (i % {nh})) % {nv}) AS village, \
                    1000 + (i % 97) * 10 AS gross, \
-                   CASE WHEN ((i - 1) / {LINES_PER_ORDER}) % 2 = 1 THEN ((1000 + (i % 97) * 10) * 5 + 50) / 100 ELSE 0 END AS fee \
+                   CASE WHEN {channel} = 2 THEN ((1000 + (i % 97) * 10) * 5 + 50) / 100 ELSE 0 END AS fee \
                    FROM p) g",
             seq("p", np),
-            day(&format!("((i - 1) / {LINES_PER_ORDER} + 1)"))
+            day(&format!("((i - 1) / {lpo} + 1)"))
         ),
         format!(
             "INSERT INTO orders (id, station_id, alliance_id, cooperative_id, channel_id, external_id, request_hash, \
@@ -163,7 +173,7 @@ fn generate(sqlite: bool, households: usize, parts: usize) -> Vec<String> {
         ),
         format!(
             "INSERT INTO order_lines (id, order_id, line_no, product_id, quantity, unit_price, gross, fee, refunded, returned) \
-             SELECT n, o, (n - 1) % {LINES_PER_ORDER}, 1, 1000, gross, gross, fee, 0, 0 FROM bench_gen"
+             SELECT n, o, (n - 1) % {lpo}, 1, 1000, gross, gross, fee, 0, 0 FROM bench_gen"
         ),
         "INSERT INTO order_parts (id, order_id, line_id, seq, lot_id, household_id, village_id, quantity, returned, \
          gross, fee, household, station, collective, pool, refunded_gross, refunded_fee, refunded_household, \

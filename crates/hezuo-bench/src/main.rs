@@ -51,10 +51,16 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         parts: usize,
     },
+    /// A platform statement of many rows against as many booked orders: import and matching.
+    Reconcile {
+        #[arg(long, default_value_t = 1_000_000)]
+        orders: usize,
+    },
 }
 
 mod close;
 mod orders;
+mod reconcile;
 
 pub(crate) struct Bench {
     pub(crate) app: App,
@@ -210,6 +216,10 @@ async fn main() -> Result<()> {
         println!("hezuo-bench on {backend}, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
         return close::run(cli.database, households, parts).await;
     }
+    if let Command::Reconcile { orders } = cli.command {
+        println!("hezuo-bench on {backend}, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
+        return reconcile::run(cli.database, orders).await;
+    }
     let bench = start(cli.database).await?;
     println!("hezuo-bench on {backend}, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
     match cli.command {
@@ -223,6 +233,6 @@ async fn main() -> Result<()> {
             }
             orders::burst(&bench, b).await
         }
-        Command::Close { .. } => unreachable!("handled above"),
+        Command::Close { .. } | Command::Reconcile { .. } => unreachable!("handled above"),
     }
 }

@@ -41,6 +41,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Largest CSV file a bulk import takes (about 100,000 rows).
 pub const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
 
+/// Largest platform statement an upload takes (a million-row statement is about 60–150 MiB).
+pub const STATEMENT_BODY_LIMIT: usize = 256 * 1024 * 1024;
+
 /// The API routes with their OpenAPI description; JSON bodies get the JSON limit, CSV
 /// imports their own.
 fn api(json_limit: usize) -> OpenApiRouter<AppState> {
@@ -50,9 +53,11 @@ fn api(json_limit: usize) -> OpenApiRouter<AppState> {
         .merge(routes::catalog::routes())
         .merge(routes::orders::routes())
         .merge(routes::periods::routes())
+        .merge(routes::reconciliation::routes())
         .layer(DefaultBodyLimit::max(json_limit));
     let files = routes::catalog::import_routes().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).merge(json).merge(files)
+    let statements = routes::reconciliation::upload_routes().layer(DefaultBodyLimit::max(STATEMENT_BODY_LIMIT));
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi()).merge(json).merge(files).merge(statements)
 }
 
 /// The OpenAPI document as served at `/api/openapi.json`.

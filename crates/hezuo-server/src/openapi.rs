@@ -16,6 +16,7 @@ use utoipa::{Modify, OpenApi};
         (name = "ledger", description = "Accounts, balances and transactions of the double-entry ledger"),
         (name = "catalog", description = "Products, household lots, stock adjustments, traceability, CSV import and export"),
         (name = "periods", description = "Period close (二次返利): preview, close, closed periods"),
+        (name = "reconciliation", description = "Platform statements (对账): import, matching, items, resolution"),
     )
 )]
 pub struct ApiDoc;

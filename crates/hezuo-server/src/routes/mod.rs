@@ -3,6 +3,7 @@ pub mod catalog;
 pub mod ops;
 pub mod orders;
 pub mod periods;
+pub mod reconciliation;
 pub mod setup;
 
 use serde::Deserialize;

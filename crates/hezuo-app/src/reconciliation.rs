@@ -1,0 +1,626 @@
+//! Reconciliation of platform statements (SPEC §9): a statement is parsed as it streams in,
+//! its rows land in `statement_rows`, and matching against the books is a few set-based SQL
+//! statements in the same transaction — one item per external id, each with exactly one status.
+
+use crate::{Actor, App, AppError, Page, PageRequest, Principal};
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use hezuo_core::Money;
+use hezuo_db::entities::{channel, statement, statement_error, statement_item as item, statement_row};
+use hezuo_db::sea_orm::sea_query::Expr;
+use hezuo_db::sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, Order, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement, TransactionTrait, Value,
+};
+use hezuo_recon::{Format, StatementReader};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// The statuses of SPEC §9, in the order summaries list them.
+pub const STATUSES: [&str; 5] = ["matched", "amount_mismatch", "missing_in_books", "missing_in_statement", "duplicate"];
+
+/// Rows per INSERT of statement rows (9 columns: under SQLite's 32,766 bind parameters).
+const ROW_BATCH: usize = 3_000;
+/// Malformed rows listed in the import's answer (all are kept and counted).
+const ERRORS_SHOWN: usize = 1_000;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RowErrorView {
+    pub line: i64,
+    pub reason: String,
+}
+
+/// Count and totals of one status.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct StatusSummary {
+    pub count: i64,
+    /// Σ statement net of the items (for `missing_in_statement`: Σ what the books expect).
+    pub amount: Money,
+    pub statement_amount: Money,
+    pub book_amount: Money,
+    /// Σ (statement − books).
+    pub difference: Money,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StatementView {
+    pub id: i64,
+    pub channel: String,
+    pub channel_id: i64,
+    pub format: String,
+    /// SHA-256 of the file: the same file again is this statement, not a new one.
+    pub content_hash: String,
+    /// Rows read and matched.
+    pub rows: i64,
+    /// Malformed rows (listed in `errors`, the first 1,000 of them).
+    pub rejected: i64,
+    pub errors: Vec<RowErrorView>,
+    /// The local days the rows were settled on; orders placed in them are expected in it.
+    pub range_from: Option<NaiveDate>,
+    pub range_to: Option<NaiveDate>,
+    /// Every status with its count and totals.
+    pub summary: BTreeMap<String, StatusSummary>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ItemView {
+    pub id: i64,
+    pub statement_id: i64,
+    pub external_id: String,
+    pub order_id: Option<i64>,
+    pub status: String,
+    /// Σ net of the statement's rows for this id (none when missing in the statement).
+    pub statement_amount: Option<Money>,
+    /// Σ (G − F) − Σ (a − f) of the order (none when missing in the books).
+    pub book_amount: Option<Money>,
+    /// Statement − books.
+    pub difference: Money,
+    /// The statement's rows for this id.
+    pub rows: i64,
+    pub note: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_by_user_id: Option<i64>,
+}
+
+impl From<item::Model> for ItemView {
+    fn from(m: item::Model) -> Self {
+        ItemView {
+            id: m.id,
+            statement_id: m.statement_id,
+            external_id: m.external_id,
+            order_id: m.order_id,
+            status: m.status,
+            statement_amount: m.statement_amount.map(Money::from_cents),
+            book_amount: m.book_amount.map(Money::from_cents),
+            difference: Money::from_cents(m.difference),
+            rows: m.rows,
+            note: m.note,
+            resolved_at: m.resolved_at,
+            resolved_by_user_id: m.resolved_by_user_id,
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ItemFilter {
+    /// One of matched, amount_mismatch, missing_in_books, missing_in_statement, duplicate.
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resolve {
+    /// What was done about it (1–500 characters).
+    pub note: String,
+}
+
+/// The result of an import: the statement, and whether this request created it.
+pub struct Imported {
+    pub statement: StatementView,
+    pub created: bool,
+}
+
+/// Who may import and resolve: alliance users. Admins may read.
+fn importer(p: &Principal) -> Result<i64, AppError> {
+    match *p {
+        Principal::Alliance { alliance_id } => Ok(alliance_id),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+fn reader(p: &Principal) -> Result<Condition, AppError> {
+    match *p {
+        Principal::Admin => Ok(Condition::all()),
+        Principal::Alliance { alliance_id } => Ok(Condition::all().add(statement::Column::AllianceId.eq(alliance_id))),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+/// A statement for `sql` with `?` placeholders, numbered for PostgreSQL.
+fn stmt(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
+    let backend = db.get_database_backend();
+    let sql = if backend == hezuo_db::sea_orm::DbBackend::Postgres {
+        let mut out = String::with_capacity(sql.len() + 16);
+        let mut n = 0;
+        for c in sql.chars() {
+            if c == '?' {
+                n += 1;
+                out.push_str(&format!("${n}"));
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    } else {
+        sql.to_owned()
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// What the books expect an order to settle: Σ (G − F) − Σ (a − f).
+const BOOK: &str = "o.gross - o.fee - o.refunded + COALESCE(pf.rf, 0)";
+
+impl App {
+    /// `POST /reconciliation/statements?channel=&format=`: imports and matches a statement.
+    pub async fn import_statement(
+        &self,
+        p: &Principal,
+        actor: &Actor,
+        channel_code: &str,
+        format: &str,
+        body: &[u8],
+    ) -> Result<Imported, AppError> {
+        let alliance_id = importer(p)?;
+        let format =
+            Format::parse(format).ok_or_else(|| AppError::invalid("format", "must be generic, wechat or alipay"))?;
+        let ch = channel::Entity::find()
+            .filter(channel::Column::AllianceId.eq(alliance_id))
+            .filter(channel::Column::Code.eq(channel_code))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| AppError::unknown_reference("channel", "channel of your alliance"))?;
+        let hash = hex::encode(Sha256::digest(body));
+        if let Some(s) = self.statement_by_hash(ch.id, &hash).await? {
+            return Ok(Imported { statement: self.statement_view(s).await?, created: false });
+        }
+        let rows = StatementReader::new(body, format, self.config.timezone).map_err(|e| AppError::Invalid {
+            code: "statement_unreadable",
+            field: None,
+            message: e.to_string(),
+        })?;
+        let made = {
+            let _turn = self.write_turn().await;
+            let txn = self.db.begin().await?;
+            let result = self.import_in(&txn, actor, &ch, format, &hash, body.len(), rows).await;
+            crate::finish(txn, result).await
+        };
+        match made {
+            Ok(id) => {
+                let s =
+                    statement::Entity::find_by_id(id).one(&self.db).await?.ok_or(AppError::NotFound("statement"))?;
+                Ok(Imported { statement: self.statement_view(s).await?, created: true })
+            }
+            // The same file imported concurrently: answer with the one that won.
+            Err(AppError::Conflict { code: "already_exists", .. }) => {
+                let s = self
+                    .statement_by_hash(ch.id, &hash)
+                    .await?
+                    .ok_or_else(|| AppError::Internal("statement vanished".into()))?;
+                Ok(Imported { statement: self.statement_view(s).await?, created: false })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn statement_by_hash(&self, channel_id: i64, hash: &str) -> Result<Option<statement::Model>, AppError> {
+        Ok(statement::Entity::find()
+            .filter(statement::Column::ChannelId.eq(channel_id))
+            .filter(statement::Column::ContentHash.eq(hash))
+            .one(&self.db)
+            .await?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn import_in(
+        &self,
+        txn: &DatabaseTransaction,
+        actor: &Actor,
+        ch: &channel::Model,
+        format: Format,
+        hash: &str,
+        bytes: usize,
+        mut rows: StatementReader<&[u8]>,
+    ) -> Result<i64, AppError> {
+        let now = crate::now();
+        let s = statement::ActiveModel {
+            alliance_id: Set(ch.alliance_id),
+            channel_id: Set(ch.id),
+            format: Set(format.as_str().to_owned()),
+            content_hash: Set(hash.to_owned()),
+            bytes: Set(i64::try_from(bytes).unwrap_or(i64::MAX)),
+            rows: Set(0),
+            rejected: Set(0),
+            first_settled_at: Set(None),
+            last_settled_at: Set(None),
+            range_from: Set(None),
+            range_to: Set(None),
+            actor_user_id: Set(actor.user_id),
+            actor_token_id: Set(actor.token_id),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let (mut good, mut bad) = (0i64, 0i64);
+        let mut first: Option<DateTime<Utc>> = None;
+        let mut last: Option<DateTime<Utc>> = None;
+        let mut batch = Vec::with_capacity(ROW_BATCH);
+        let mut errors = Vec::new();
+        loop {
+            let next = rows.next();
+            let done = next.is_none();
+            match next {
+                Some(Ok(r)) => {
+                    good += 1;
+                    first = Some(first.map_or(r.settled_at, |f| f.min(r.settled_at)));
+                    last = Some(last.map_or(r.settled_at, |l| l.max(r.settled_at)));
+                    batch.push(statement_row::ActiveModel {
+                        statement_id: Set(s.id),
+                        line: Set(i64::try_from(r.line).unwrap_or(i64::MAX)),
+                        net: Set(r.net()?.cents()),
+                        external_id: Set(r.external_id),
+                        kind: Set(r.kind.as_str().to_owned()),
+                        amount: Set(r.amount.cents()),
+                        fee: Set(r.fee.cents()),
+                        settled_at: Set(r.settled_at),
+                        ..Default::default()
+                    });
+                }
+                Some(Err(e)) => {
+                    bad += 1;
+                    errors.push(statement_error::ActiveModel {
+                        statement_id: Set(s.id),
+                        line: Set(i64::try_from(e.line).unwrap_or(i64::MAX)),
+                        reason: Set(e.reason),
+                        ..Default::default()
+                    });
+                }
+                None => {}
+            }
+            if batch.len() >= ROW_BATCH || (done && !batch.is_empty()) {
+                statement_row::Entity::insert_many(std::mem::take(&mut batch)).exec(txn).await?;
+            }
+            if errors.len() >= ROW_BATCH || (done && !errors.is_empty()) {
+                statement_error::Entity::insert_many(std::mem::take(&mut errors)).exec(txn).await?;
+            }
+            if done {
+                break;
+            }
+        }
+        rows.finish().map_err(|e| AppError::Invalid {
+            code: "statement_corrupt",
+            field: None,
+            message: e.to_string(),
+        })?;
+
+        let tz = self.config.timezone;
+        let range_from = first.map(|t| t.with_timezone(&tz).date_naive());
+        let range_to = last.map(|t| t.with_timezone(&tz).date_naive());
+        statement::Entity::update_many()
+            .col_expr(statement::Column::Rows, Expr::value(good))
+            .col_expr(statement::Column::Rejected, Expr::value(bad))
+            .col_expr(statement::Column::FirstSettledAt, Expr::value(first))
+            .col_expr(statement::Column::LastSettledAt, Expr::value(last))
+            .col_expr(statement::Column::RangeFrom, Expr::value(range_from))
+            .col_expr(statement::Column::RangeTo, Expr::value(range_to))
+            .filter(statement::Column::Id.eq(s.id))
+            .exec(txn)
+            .await?;
+        self.match_statement(txn, s.id, ch.id, range_from.zip(range_to)).await?;
+        Ok(s.id)
+    }
+
+    /// SPEC §9 matching, set-based: one item per external id of the statement, then one per
+    /// booked order of the channel placed in the statement's days that it lacks.
+    async fn match_statement(
+        &self,
+        txn: &DatabaseTransaction,
+        id: i64,
+        channel_id: i64,
+        range: Option<(NaiveDate, NaiveDate)>,
+    ) -> Result<(), AppError> {
+        let settled_before = "EXISTS (SELECT 1 FROM statement_items i JOIN statements s ON s.id = i.statement_id \
+             WHERE s.channel_id = ? AND i.statement_id <> ? AND i.external_id = {id} \
+             AND i.status IN ('matched', 'amount_mismatch'))";
+        let refunded_fees = "LEFT JOIN (SELECT p.order_id, SUM(p.refunded_fee) AS rf FROM order_parts p \
+             JOIN orders o2 ON o2.id = p.order_id WHERE o2.channel_id = ? AND p.refunded_fee <> 0 \
+             GROUP BY p.order_id) pf ON pf.order_id = o.id";
+        let sql = format!(
+            "INSERT INTO statement_items (statement_id, external_id, order_id, status, statement_amount, book_amount, difference, rows) \
+             SELECT ?, r.external_id, o.id, \
+               CASE WHEN r.n > r.distinct_n OR {prior} THEN 'duplicate' \
+                    WHEN o.id IS NULL THEN 'missing_in_books' \
+                    WHEN r.net = {BOOK} THEN 'matched' ELSE 'amount_mismatch' END, \
+               r.net, CASE WHEN o.id IS NULL THEN NULL ELSE {BOOK} END, \
+               r.net - CASE WHEN o.id IS NULL THEN 0 ELSE {BOOK} END, r.n \
+             FROM (SELECT external_id, SUM(net) AS net, COUNT(*) AS n, \
+                     COUNT(DISTINCT kind || '|' || CAST(amount AS TEXT) || '|' || CAST(fee AS TEXT) || '|' || CAST(settled_at AS TEXT)) AS distinct_n \
+                   FROM statement_rows WHERE statement_id = ? GROUP BY external_id) r \
+             LEFT JOIN orders o ON o.channel_id = ? AND o.external_id = r.external_id \
+             {refunded_fees}",
+            prior = settled_before.replace("{id}", "r.external_id"),
+        );
+        txn.execute_raw(stmt(
+            txn,
+            &sql,
+            vec![id.into(), channel_id.into(), id.into(), id.into(), channel_id.into(), channel_id.into()],
+        ))
+        .await?;
+
+        let Some((from, to)) = range else { return Ok(()) };
+        let tz = self.config.timezone;
+        let start = |d: NaiveDate| {
+            d.and_hms_opt(0, 0, 0)
+                .and_then(|t| t.and_local_timezone(tz).earliest())
+                .map(|t| t.with_timezone(&Utc))
+                .ok_or_else(|| AppError::Internal(format!("no midnight on {d}")))
+        };
+        let (lo, hi) = (start(from)?, start(to + Days::new(1))?);
+        let sql = format!(
+            "INSERT INTO statement_items (statement_id, external_id, order_id, status, statement_amount, book_amount, difference, rows) \
+             SELECT ?, o.external_id, o.id, 'missing_in_statement', NULL, {BOOK}, -({BOOK}), 0 \
+             FROM orders o {refunded_fees} \
+             WHERE o.channel_id = ? AND o.status <> 'cancelled' AND o.placed_at >= ? AND o.placed_at < ? \
+               AND NOT EXISTS (SELECT 1 FROM statement_rows r WHERE r.statement_id = ? AND r.external_id = o.external_id) \
+               AND NOT {prior}",
+            prior = settled_before.replace("{id}", "o.external_id"),
+        );
+        txn.execute_raw(stmt(
+            txn,
+            &sql,
+            vec![
+                id.into(),
+                channel_id.into(),
+                channel_id.into(),
+                lo.into(),
+                hi.into(),
+                id.into(),
+                channel_id.into(),
+                id.into(),
+            ],
+        ))
+        .await?;
+        Ok(())
+    }
+
+    async fn statement_view(&self, s: statement::Model) -> Result<StatementView, AppError> {
+        let channel =
+            channel::Entity::find_by_id(s.channel_id).one(&self.db).await?.map(|c| c.code).unwrap_or_default();
+        let errors = statement_error::Entity::find()
+            .filter(statement_error::Column::StatementId.eq(s.id))
+            .order_by(statement_error::Column::Line, Order::Asc)
+            .limit(ERRORS_SHOWN as u64)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|e| RowErrorView { line: e.line, reason: e.reason })
+            .collect();
+        let sums: Vec<(String, i64, i64, i64, i64)> = item::Entity::find()
+            .select_only()
+            .column(item::Column::Status)
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .column_as(Expr::cust("CAST(COALESCE(SUM(statement_amount), 0) AS BIGINT)"), "st")
+            .column_as(Expr::cust("CAST(COALESCE(SUM(book_amount), 0) AS BIGINT)"), "bk")
+            .column_as(Expr::cust("CAST(COALESCE(SUM(difference), 0) AS BIGINT)"), "df")
+            .filter(item::Column::StatementId.eq(s.id))
+            .group_by(item::Column::Status)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut summary: BTreeMap<String, StatusSummary> =
+            STATUSES.iter().map(|st| ((*st).to_owned(), StatusSummary::default())).collect();
+        for (status, n, st, bk, df) in sums {
+            let amount = if status == "missing_in_statement" { bk } else { st };
+            summary.insert(
+                status,
+                StatusSummary {
+                    count: n,
+                    amount: Money::from_cents(amount),
+                    statement_amount: Money::from_cents(st),
+                    book_amount: Money::from_cents(bk),
+                    difference: Money::from_cents(df),
+                },
+            );
+        }
+        Ok(StatementView {
+            id: s.id,
+            channel,
+            channel_id: s.channel_id,
+            format: s.format,
+            content_hash: s.content_hash,
+            rows: s.rows,
+            rejected: s.rejected,
+            errors,
+            range_from: s.range_from,
+            range_to: s.range_to,
+            summary,
+            created_at: s.created_at,
+        })
+    }
+
+    async fn find_statement(&self, p: &Principal, id: i64) -> Result<statement::Model, AppError> {
+        statement::Entity::find_by_id(id).filter(reader(p)?).one(&self.db).await?.ok_or(AppError::NotFound("statement"))
+    }
+
+    /// `GET /reconciliation/statements/{id}`.
+    pub async fn get_statement(&self, p: &Principal, id: i64) -> Result<StatementView, AppError> {
+        let s = self.find_statement(p, id).await?;
+        self.statement_view(s).await
+    }
+
+    fn item_query(id: i64, filter: &ItemFilter) -> Result<hezuo_db::sea_orm::Select<item::Entity>, AppError> {
+        let mut q = item::Entity::find().filter(item::Column::StatementId.eq(id));
+        if let Some(st) = &filter.status {
+            if !STATUSES.contains(&st.as_str()) {
+                return Err(AppError::invalid("status", format!("must be one of {}", STATUSES.join(", "))));
+            }
+            q = q.filter(item::Column::Status.eq(st.as_str()));
+        }
+        Ok(q)
+    }
+
+    /// `GET /reconciliation/statements/{id}/items?status=`.
+    pub async fn statement_items(
+        &self,
+        p: &Principal,
+        id: i64,
+        filter: &ItemFilter,
+        page: PageRequest,
+    ) -> Result<Page<ItemView>, AppError> {
+        self.find_statement(p, id).await?;
+        let q = Self::item_query(id, filter)?;
+        crate::page::fetch_page(&self.db, q, Condition::all(), page, |m| m.id, ItemView::from).await
+    }
+
+    /// Every item of a statement (optionally of one status), for CSV and xlsx export.
+    pub async fn all_statement_items(
+        &self,
+        p: &Principal,
+        id: i64,
+        filter: &ItemFilter,
+    ) -> Result<Vec<ItemView>, AppError> {
+        self.find_statement(p, id).await?;
+        Ok(Self::item_query(id, filter)?
+            .order_by(item::Column::Id, Order::Asc)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(ItemView::from)
+            .collect())
+    }
+
+    /// `POST /reconciliation/items/{id}/resolve`: once, with a note, by an alliance user.
+    pub async fn resolve_item(
+        &self,
+        p: &Principal,
+        actor: &Actor,
+        id: i64,
+        req: Resolve,
+    ) -> Result<ItemView, AppError> {
+        let alliance_id = importer(p)?;
+        let note = hezuo_catalog::text("note", &req.note, 500)?;
+        let found = item::Entity::find_by_id(id).one(&self.db).await?.ok_or(AppError::NotFound("item"))?;
+        statement::Entity::find_by_id(found.statement_id)
+            .filter(statement::Column::AllianceId.eq(alliance_id))
+            .one(&self.db)
+            .await?
+            .ok_or(AppError::NotFound("item"))?;
+        let _turn = self.write_turn().await;
+        let done = item::Entity::update_many()
+            .col_expr(item::Column::Note, Expr::value(note))
+            .col_expr(item::Column::ResolvedAt, Expr::value(crate::now()))
+            .col_expr(item::Column::ResolvedByUserId, Expr::value(actor.user_id))
+            .col_expr(item::Column::ResolvedByTokenId, Expr::value(actor.token_id))
+            .filter(item::Column::Id.eq(id))
+            .filter(item::Column::ResolvedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        if done.rows_affected == 0 {
+            return Err(AppError::conflict("already_resolved", "this item is already resolved"));
+        }
+        let m = item::Entity::find_by_id(id).one(&self.db).await?.ok_or(AppError::NotFound("item"))?;
+        Ok(m.into())
+    }
+}
+
+/// One item as a CSV/xlsx row.
+#[derive(Serialize)]
+struct ItemRow<'a> {
+    id: i64,
+    external_id: &'a str,
+    order_id: Option<i64>,
+    status: &'a str,
+    statement_amount: Option<String>,
+    book_amount: Option<String>,
+    difference: String,
+    rows: i64,
+    note: Option<&'a str>,
+    resolved_at: Option<String>,
+}
+
+fn item_rows(items: &[ItemView]) -> impl Iterator<Item = ItemRow<'_>> {
+    items.iter().map(|i| ItemRow {
+        id: i.id,
+        external_id: &i.external_id,
+        order_id: i.order_id,
+        status: &i.status,
+        statement_amount: i.statement_amount.map(|m| m.to_string()),
+        book_amount: i.book_amount.map(|m| m.to_string()),
+        difference: i.difference.to_string(),
+        rows: i.rows,
+        note: i.note.as_deref(),
+        resolved_at: i.resolved_at.map(|t| t.to_rfc3339()),
+    })
+}
+
+const ITEM_COLUMNS: [&str; 10] = [
+    "id",
+    "external_id",
+    "order_id",
+    "status",
+    "statement_amount",
+    "book_amount",
+    "difference",
+    "rows",
+    "note",
+    "resolved_at",
+];
+
+/// The items as CSV (UTF-8, header row; amounts as exact decimal text).
+pub fn items_csv(items: &[ItemView]) -> Result<String, AppError> {
+    crate::catalog::to_csv(item_rows(items))
+}
+
+/// The items as an xlsx workbook: amounts as numbers with two decimals (Excel stores them as
+/// doubles; the exact decimal text is in the CSV and the API).
+pub fn items_xlsx(items: &[ItemView]) -> Result<Vec<u8>, AppError> {
+    use rust_xlsxwriter::{Format as CellFormat, Workbook};
+    let x = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx: {e}"));
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("对账明细").map_err(x)?;
+    let bold = CellFormat::new().set_bold();
+    let money = CellFormat::new().set_num_format("0.00");
+    for (c, name) in ITEM_COLUMNS.iter().enumerate() {
+        sheet.write_with_format(0, c as u16, *name, &bold).map_err(x)?;
+    }
+    // Cents to a spreadsheet number: the only conversion to floating point, for display.
+    #[allow(clippy::float_arithmetic, clippy::cast_precision_loss)]
+    let num = |m: Money| m.cents() as f64 / 100.0;
+    for (r, i) in items.iter().enumerate() {
+        let row = u32::try_from(r + 1).map_err(|_| AppError::Internal("too many rows for xlsx".into()))?;
+        sheet.write(row, 0, i.id as f64).map_err(x)?;
+        sheet.write(row, 1, i.external_id.as_str()).map_err(x)?;
+        if let Some(o) = i.order_id {
+            sheet.write(row, 2, o as f64).map_err(x)?;
+        }
+        sheet.write(row, 3, i.status.as_str()).map_err(x)?;
+        if let Some(a) = i.statement_amount {
+            sheet.write_with_format(row, 4, num(a), &money).map_err(x)?;
+        }
+        if let Some(a) = i.book_amount {
+            sheet.write_with_format(row, 5, num(a), &money).map_err(x)?;
+        }
+        sheet.write_with_format(row, 6, num(i.difference), &money).map_err(x)?;
+        sheet.write(row, 7, i.rows as f64).map_err(x)?;
+        if let Some(n) = &i.note {
+            sheet.write(row, 8, n.as_str()).map_err(x)?;
+        }
+        if let Some(t) = i.resolved_at {
+            sheet.write(row, 9, t.to_rfc3339()).map_err(x)?;
+        }
+    }
+    book.save_to_buffer().map_err(x)
+}

@@ -1,0 +1,129 @@
+//! Reconciliation of platform statements (API.md "Reconciliation").
+
+use super::ListParams;
+use crate::AppState;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery, Caller, CsvBody, Id};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use hezuo_app::Page;
+use hezuo_app::reconciliation::{ItemFilter, ItemView, Resolve, StatementView, items_csv, items_xlsx};
+use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// The channel's code (of the caller's alliance).
+    pub channel: String,
+    /// `generic` (default), `wechat` or `alipay`.
+    pub format: Option<String>,
+}
+
+/// Imports a platform statement (CSV, UTF-8 with or without BOM, or GBK) and matches it against
+/// the books: 201 with the statement; the same file again: 200 with the first import.
+#[utoipa::path(post, path = "/api/v1/reconciliation/statements", tag = "reconciliation", params(ImportParams),
+    request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
+    responses((status = 201, body = StatementView), (status = 200, description = "the same file again", body = StatementView),
+        (status = 422, description = "unreadable, truncated or corrupt file: nothing imported", body = ErrorBody),
+        (status = "4XX", body = ErrorBody)))]
+async fn import(
+    State(s): State<AppState>,
+    Caller(p, actor): Caller,
+    ApiQuery(q): ApiQuery<ImportParams>,
+    CsvBody(body): CsvBody,
+) -> Result<(StatusCode, Json<StatementView>), ApiError> {
+    let format = q.format.as_deref().unwrap_or("generic");
+    let done = s.app.import_statement(&p, &actor, &q.channel, format, &body).await?;
+    let status = if done.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(done.statement)))
+}
+
+#[utoipa::path(get, path = "/api/v1/reconciliation/statements/{id}", tag = "reconciliation", params(("id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 200, body = StatementView), (status = "4XX", body = ErrorBody)))]
+async fn get_statement(
+    State(s): State<AppState>,
+    Caller(p, _): Caller,
+    Id(id): Id,
+) -> Result<Json<StatementView>, ApiError> {
+    Ok(Json(s.app.get_statement(&p, id).await?))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ItemParams {
+    /// One of matched, amount_mismatch, missing_in_books, missing_in_statement, duplicate.
+    pub status: Option<String>,
+    /// `json` (default, paged), `csv` or `xlsx` (every item).
+    pub format: Option<String>,
+}
+
+/// The statement's items by status; `?format=csv|xlsx` exports them all.
+#[utoipa::path(get, path = "/api/v1/reconciliation/statements/{id}/items", tag = "reconciliation",
+    params(("id" = i64, Path), ItemParams, ListParams), security(("bearer" = [])),
+    responses((status = 200, body = Page<ItemView>), (status = 200, content_type = "text/csv", body = String),
+        (status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = "4XX", body = ErrorBody)))]
+async fn items(
+    State(s): State<AppState>,
+    Caller(p, _): Caller,
+    Id(id): Id,
+    ApiQuery(q): ApiQuery<ItemParams>,
+    ApiQuery(page): ApiQuery<ListParams>,
+) -> Result<Response, ApiError> {
+    let filter = ItemFilter { status: q.status.clone() };
+    let file = |ct: &str, name: String, body: Vec<u8>| {
+        (
+            [
+                (header::CONTENT_TYPE, ct.to_owned()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            ],
+            body,
+        )
+            .into_response()
+    };
+    match q.format.as_deref() {
+        None | Some("json") => Ok(Json(s.app.statement_items(&p, id, &filter, page.page()?).await?).into_response()),
+        Some("csv") => {
+            let all = s.app.all_statement_items(&p, id, &filter).await?;
+            Ok(file("text/csv; charset=utf-8", format!("statement-{id}.csv"), items_csv(&all)?.into_bytes()))
+        }
+        Some("xlsx") => {
+            let all = s.app.all_statement_items(&p, id, &filter).await?;
+            Ok(file(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                format!("statement-{id}.xlsx"),
+                items_xlsx(&all)?,
+            ))
+        }
+        Some(other) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("format {other:?}: use json, csv or xlsx"),
+        )),
+    }
+}
+
+/// Resolves an item with a note (once; 409 `already_resolved` after).
+#[utoipa::path(post, path = "/api/v1/reconciliation/items/{id}/resolve", tag = "reconciliation", params(("id" = i64, Path)),
+    request_body = Resolve, security(("bearer" = [])),
+    responses((status = 200, body = ItemView), (status = 409, body = ErrorBody), (status = "4XX", body = ErrorBody)))]
+async fn resolve(
+    State(s): State<AppState>,
+    Caller(p, actor): Caller,
+    Id(id): Id,
+    ApiJson(req): ApiJson<Resolve>,
+) -> Result<Json<ItemView>, ApiError> {
+    Ok(Json(s.app.resolve_item(&p, &actor, id, req).await?))
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_statement)).routes(routes!(items)).routes(routes!(resolve))
+}
+
+/// The statement upload, which takes the statement body limit.
+pub fn upload_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(import))
+}
