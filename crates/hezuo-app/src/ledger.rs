@@ -31,6 +31,9 @@ pub(crate) struct Booking<'a> {
     pub memo: String,
 }
 
+/// Rows per multi-row statement (postings and day sums: one each for any ordinary order).
+const BATCH: usize = 500;
+
 /// Books a balanced transaction: its postings (zero amounts are left out) and the per-day sums,
 /// upserted in key order so that concurrent bookings lock them in one order.
 pub(crate) async fn book(db: &impl ConnectionTrait, b: Booking<'_>, entries: Vec<Entry>) -> Result<i64, AppError> {
@@ -70,8 +73,8 @@ pub(crate) async fn book(db: &impl ConnectionTrait, b: Booking<'_>, entries: Vec
             ..Default::default()
         })
         .collect();
-    if !rows.is_empty() {
-        posting::Entity::insert_many(rows).exec(db).await?;
+    for chunk in rows.chunks(BATCH) {
+        posting::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
     }
     let sums: Vec<account_day::ActiveModel> = days
         .into_iter()
@@ -83,8 +86,9 @@ pub(crate) async fn book(db: &impl ConnectionTrait, b: Booking<'_>, entries: Vec
             postings: Set(n),
         })
         .collect();
-    if !sums.is_empty() {
-        account_day::Entity::insert_many(sums)
+    // Chunks keep the key order: every booking locks the rows of the sums in one order.
+    for chunk in sums.chunks(BATCH) {
+        account_day::Entity::insert_many(chunk.to_vec())
             .on_conflict(
                 OnConflict::columns([
                     account_day::Column::AllianceId,
@@ -95,7 +99,7 @@ pub(crate) async fn book(db: &impl ConnectionTrait, b: Booking<'_>, entries: Vec
                 .value(account_day::Column::Postings, Expr::cust("account_days.postings + excluded.postings"))
                 .to_owned(),
             )
-            .exec(db)
+            .exec_without_returning(db)
             .await?;
     }
     Ok(tx)
