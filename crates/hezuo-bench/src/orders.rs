@@ -175,7 +175,8 @@ fn sql(backend: DbBackend, text: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(backend, text, values)
 }
 
-/// The rows of one order drawing 0.5 + 0.5 from two lots, written with plain SQL.
+/// The rows of one order drawing 0.5 + 0.5 from two lots, written with plain SQL: the fewest
+/// statements that write them (one per table, the lots' decrements in one), in one transaction.
 async fn direct_order(db: &hezuo_db::sea_orm::DatabaseConnection, station: i64, product: i64, ext: &str) -> Result<()> {
     let be = db.get_database_backend();
     let now = chrono::Utc::now();
@@ -201,28 +202,29 @@ async fn direct_order(db: &hezuo_db::sea_orm::DatabaseConnection, station: i64, 
         .await?
         .context("line row")?
         .try_get("", "id")?;
+    // Parts, the two lots' decrements and the sale movements: one multi-row statement each.
     let mut postings: Vec<(String, i64)> = Vec::new();
+    let (mut parts, mut part_values) = (String::new(), Vec::<Value>::new());
+    let (mut moves, mut move_values) = (String::new(), Vec::<Value>::new());
+    let mut lot_ids = Vec::<Value>::new();
     for (seq, l) in lots.iter().enumerate() {
         let (lot, household, village): (i64, i64, i64) =
             (l.try_get("", "id")?, l.try_get("", "household_id")?, l.try_get("", "village_id")?);
-        txn.execute_raw(sql(
-            be,
-            "INSERT INTO order_parts (order_id, line_id, seq, lot_id, household_id, village_id, quantity, returned, gross, fee, household, station, collective, pool, refunded_gross, refunded_fee, refunded_household, refunded_station, refunded_collective, refunded_pool) VALUES (?, ?, ?, ?, ?, ?, 500, 0, 1000, 50, 665, 48, 48, 189, 0, 0, 0, 0, 0, 0)",
-            vec![order.into(), line.into(), (seq as i32).into(), lot.into(), household.into(), village.into()],
-        ))
-        .await?;
-        txn.execute_raw(sql(
-            be,
-            "UPDATE lots SET remaining = remaining - 500 WHERE id = ? AND remaining >= 500",
-            vec![lot.into()],
-        ))
-        .await?;
-        txn.execute_raw(sql(
-            be,
-            "INSERT INTO stock_movements (lot_id, product_id, kind, quantity, order_line_id, created_at) VALUES (?, ?, 'sale', -500, ?, ?)",
-            vec![lot.into(), product.into(), line.into(), now.into()],
-        ))
-        .await?;
+        let sep = if seq == 0 { "" } else { ", " };
+        parts.push_str(sep);
+        parts.push_str("(?, ?, ?, ?, ?, ?, 500, 0, 1000, 50, 665, 48, 48, 189, 0, 0, 0, 0, 0, 0)");
+        part_values.extend([
+            order.into(),
+            line.into(),
+            (seq as i32).into(),
+            lot.into(),
+            household.into(),
+            village.into(),
+        ]);
+        moves.push_str(sep);
+        moves.push_str("(?, ?, 'sale', -500, ?, ?)");
+        move_values.extend([lot.into(), product.into(), line.into(), now.into()]);
+        lot_ids.push(lot.into());
         postings.extend([
             ("channel:taobao".to_owned(), -1000),
             ("fees:channel:taobao".to_owned(), 50),
@@ -232,6 +234,32 @@ async fn direct_order(db: &hezuo_db::sea_orm::DatabaseConnection, station: i64, 
             (format!("coop:{coop}:pool"), 189),
         ]);
     }
+    txn.execute_raw(sql(
+        be,
+        &format!("INSERT INTO order_parts (order_id, line_id, seq, lot_id, household_id, village_id, quantity, returned, gross, fee, household, station, collective, pool, refunded_gross, refunded_fee, refunded_household, refunded_station, refunded_collective, refunded_pool) VALUES {parts}"),
+        part_values,
+    ))
+    .await?;
+    let marks = vec!["?"; lot_ids.len()].join(", ");
+    let n = lot_ids.len() as u64;
+    let drawn = txn
+        .execute_raw(sql(
+            be,
+            &format!("UPDATE lots SET remaining = remaining - 500 WHERE id IN ({marks}) AND remaining >= 500"),
+            lot_ids,
+        ))
+        .await?;
+    if drawn.rows_affected() != n {
+        bail!("{ext}: lots changed under their lock");
+    }
+    txn.execute_raw(sql(
+        be,
+        &format!(
+            "INSERT INTO stock_movements (lot_id, product_id, kind, quantity, order_line_id, created_at) VALUES {moves}"
+        ),
+        move_values,
+    ))
+    .await?;
     let tx: i64 = txn
         .query_one_raw(sql(be, "INSERT INTO ledger_transactions (kind, cooperative_id, alliance_id, order_id, booking_date, memo, created_at) VALUES ('sale', ?, ?, ?, ?, 'bench', ?) RETURNING id", vec![coop.into(), alliance.into(), order.into(), day.into(), now.into()]))
         .await?
