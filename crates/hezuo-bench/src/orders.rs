@@ -48,6 +48,17 @@ fn percentile(sorted: &[Duration], p: usize) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
+/// CPU time this process has used (all threads, user + system), from `/proc/self/stat` (Linux;
+/// zero elsewhere). Less sensitive than throughput to what else runs on the machine.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses: utime and stime are the 12th and
+    // 13th, in clock ticks of 1/100 s.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: u64 = after.split_whitespace().skip(11).take(2).filter_map(|t| t.parse::<u64>().ok()).sum();
+    Duration::from_millis(ticks * 10)
+}
+
 static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 pub async fn run(b: &Bench, clients: usize, orders: usize) -> Result<()> {
@@ -58,7 +69,7 @@ pub async fn run(b: &Bench, clients: usize, orders: usize) -> Result<()> {
     for c in 0..clients {
         products.push(stocked_product(b, format!("http-{run}-{c}"), per_client * 2, "0.5").await?);
     }
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), cpu_time());
     let mut tasks = Vec::new();
     for (c, product) in products.iter().enumerate() {
         let (http, url, token, station, product) =
@@ -85,6 +96,7 @@ pub async fn run(b: &Bench, clients: usize, orders: usize) -> Result<()> {
         lat.extend(t.await??);
     }
     let http_secs = started.elapsed().as_secs_f64();
+    let http_cpu = (cpu_time() - cpu).as_secs_f64() / lat.len() as f64;
     lat.sort();
     let http_rate = lat.len() as f64 / http_secs;
 
@@ -93,7 +105,7 @@ pub async fn run(b: &Bench, clients: usize, orders: usize) -> Result<()> {
     for c in 0..clients {
         products.push(stocked_product(b, format!("sql-{run}-{c}"), per_client * 2, "0.5").await?);
     }
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), cpu_time());
     let mut tasks = Vec::new();
     for (c, product) in products.iter().enumerate() {
         let (app, product, station) = (b.app.clone(), *product, b.station);
@@ -110,10 +122,13 @@ pub async fn run(b: &Bench, clients: usize, orders: usize) -> Result<()> {
         t.await??;
     }
     let direct_rate = (per_client * clients) as f64 / started.elapsed().as_secs_f64();
+    let direct_cpu = (cpu_time() - cpu).as_secs_f64() / (per_client * clients) as f64;
     println!(
-        "| {clients} | {http_rate:.0} | {:.1} | {:.1} | {direct_rate:.0} | {:.2} |",
+        "| {clients} | {http_rate:.0} | {:.1} | {:.1} | {:.2} | {direct_rate:.0} | {:.2} | {:.2} |",
         percentile(&lat, 50),
         percentile(&lat, 99),
+        http_cpu * 1000.0,
+        direct_cpu * 1000.0,
         http_rate / direct_rate
     );
     let report = hezuo_app::verify::run(&b.app).await.map_err(|e| anyhow::anyhow!("{e}"))?;
