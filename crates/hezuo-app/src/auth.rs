@@ -6,7 +6,9 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use chrono::{DateTime, Utc};
 use hezuo_db::entities::{station, token, user};
-use hezuo_db::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use hezuo_db::sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, Set,
+};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -251,22 +253,49 @@ impl App {
         Ok(LoginResponse { token: issued.token, role, expires_at })
     }
 
-    /// Resolves a bearer token to its principal and actor, or `Unauthorized`.
+    /// Resolves a bearer token to its principal and actor, or `Unauthorized`. One query reads
+    /// the token with its user (disabled?) and, for staff, its station, so that a revoked
+    /// token, a disabled user or a deleted station is seen by the very next request.
     pub async fn authenticate(&self, bearer: &str) -> Result<(Principal, Actor), AppError> {
         const BAD: AppError = AppError::Unauthorized("invalid or expired token");
         let t = token::Entity::find()
+            .select_only()
+            .columns([
+                token::Column::Id,
+                token::Column::UserId,
+                token::Column::Role,
+                token::Column::AllianceId,
+                token::Column::StationId,
+                token::Column::VillageId,
+                token::Column::ExpiresAt,
+            ])
+            .column_as(user::Column::Disabled, "user_disabled")
+            .column_as(station::Column::Id, "station_found")
+            .column_as(station::Column::AllianceId, "station_alliance_id")
+            .column_as(station::Column::CooperativeId, "station_cooperative_id")
+            .column_as(station::Column::VillageId, "station_village_id")
+            .join(
+                JoinType::LeftJoin,
+                token::Entity::belongs_to(user::Entity).from(token::Column::UserId).to(user::Column::Id).into(),
+            )
+            .join(
+                JoinType::LeftJoin,
+                token::Entity::belongs_to(station::Entity)
+                    .from(token::Column::StationId)
+                    .to(station::Column::Id)
+                    .into(),
+            )
             .filter(token::Column::TokenHash.eq(token_hash(bearer)))
+            .into_model::<TokenRow>()
             .one(&self.db)
             .await?
             .ok_or(BAD)?;
         if t.expires_at.is_some_and(|e| e <= now()) {
             return Err(BAD);
         }
-        if let Some(uid) = t.user_id {
-            let u = user::Entity::find_by_id(uid).one(&self.db).await?;
-            if u.is_none_or(|u| u.disabled) {
-                return Err(BAD);
-            }
+        // A user who is gone or disabled has no valid tokens.
+        if t.user_id.is_some() && t.user_disabled != Some(false) {
+            return Err(BAD);
         }
         let broken = || AppError::Internal(format!("token {} has an inconsistent scope", t.id));
         let actor = Actor { user_id: t.user_id, token_id: Some(t.id) };
@@ -275,18 +304,35 @@ impl App {
             Role::Alliance => Principal::Alliance { alliance_id: t.alliance_id.ok_or_else(broken)? },
             Role::Village => Principal::Village { village_id: t.village_id.ok_or_else(broken)? },
             Role::Staff => {
-                let s =
-                    station::Entity::find_by_id(t.station_id.ok_or_else(broken)?).one(&self.db).await?.ok_or(BAD)?;
-                Principal::Staff {
-                    station_id: s.id,
-                    alliance_id: s.alliance_id,
-                    cooperative_id: s.cooperative_id,
-                    village_id: s.village_id,
+                let station_id = t.station_id.ok_or_else(broken)?;
+                match (t.station_found, t.station_alliance_id, t.station_cooperative_id, t.station_village_id) {
+                    (Some(_), Some(alliance_id), Some(cooperative_id), Some(village_id)) => {
+                        Principal::Staff { station_id, alliance_id, cooperative_id, village_id }
+                    }
+                    _ => return Err(BAD),
                 }
             }
         };
         Ok((principal, actor))
     }
+}
+
+/// A token as `authenticate` reads it, joined with its user and station (absent when the token
+/// has none, or when they are gone).
+#[derive(Debug, FromQueryResult)]
+struct TokenRow {
+    id: i64,
+    user_id: Option<i64>,
+    role: String,
+    alliance_id: Option<i64>,
+    station_id: Option<i64>,
+    village_id: Option<i64>,
+    expires_at: Option<DateTime<Utc>>,
+    user_disabled: Option<bool>,
+    station_found: Option<i64>,
+    station_alliance_id: Option<i64>,
+    station_cooperative_id: Option<i64>,
+    station_village_id: Option<i64>,
 }
 
 /// A real argon2id hash of a random password, so that logins of unknown users cost as much as

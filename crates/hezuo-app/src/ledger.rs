@@ -80,7 +80,7 @@ pub(crate) async fn book(db: &impl ConnectionTrait, b: Booking<'_>, entries: Vec
         })
         .collect();
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        posting::Entity::insert_many(chunk.to_vec()).exec(db).await?;
+        posting::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
     }
     let sums: Vec<account_day::ActiveModel> = days
         .into_iter()
@@ -92,6 +92,7 @@ pub(crate) async fn book(db: &impl ConnectionTrait, b: Booking<'_>, entries: Vec
             postings: Set(n),
         })
         .collect();
+    // Chunks keep the key order: every booking locks the rows of the sums in one order.
     for chunk in sums.chunks(ROWS_PER_INSERT) {
         account_day::Entity::insert_many(chunk.to_vec())
             .on_conflict(
@@ -104,7 +105,7 @@ pub(crate) async fn book(db: &impl ConnectionTrait, b: Booking<'_>, entries: Vec
                 .value(account_day::Column::Postings, Expr::cust("account_days.postings + excluded.postings"))
                 .to_owned(),
             )
-            .exec(db)
+            .exec_without_returning(db)
             .await?;
     }
     let mut basis: BTreeMap<i64, i64> = BTreeMap::new();

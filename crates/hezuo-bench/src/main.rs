@@ -56,6 +56,12 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         orders: usize,
     },
+    /// The cost of one statement round trip through the driver: `SELECT 1` in a transaction,
+    /// one client, and an empty transaction (BEGIN + COMMIT).
+    Roundtrip {
+        #[arg(long, default_value_t = 20_000)]
+        statements: usize,
+    },
 }
 
 mod close;
@@ -202,6 +208,35 @@ async fn import(b: &Bench, rows: usize) -> Result<()> {
     Ok(())
 }
 
+async fn roundtrip(b: &Bench, n: usize) -> Result<()> {
+    use hezuo_db::sea_orm::{ConnectionTrait, TransactionTrait};
+    let txn = b.app.db.begin().await?;
+    let started = Instant::now();
+    for _ in 0..n {
+        txn.execute_unprepared("SELECT 1").await?;
+    }
+    let unprepared = started.elapsed().as_secs_f64() / n as f64;
+    let stmt = hezuo_db::sea_orm::Statement::from_string(txn.get_database_backend(), "SELECT 1");
+    let started = Instant::now();
+    for _ in 0..n {
+        txn.query_one_raw(stmt.clone()).await?;
+    }
+    let prepared = started.elapsed().as_secs_f64() / n as f64;
+    txn.commit().await?;
+    let started = Instant::now();
+    for _ in 0..n / 10 {
+        b.app.db.begin().await?.commit().await?;
+    }
+    let empty = started.elapsed().as_secs_f64() / (n / 10) as f64;
+    println!(
+        "SELECT 1: {:.1} µs (unprepared), {:.1} µs (prepared, cached); BEGIN + COMMIT: {:.1} µs",
+        unprepared * 1e6,
+        prepared * 1e6,
+        empty * 1e6
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -226,13 +261,16 @@ async fn main() -> Result<()> {
         Command::Import { rows } => import(&bench, rows).await,
         Command::Orders { clients, orders: n, burst: b } => {
             let clients: Vec<usize> = clients.split(',').map(|c| c.trim().parse()).collect::<Result<_, _>>()?;
-            println!("| clients | HTTP orders/s | p50 ms | p99 ms | direct SQL orders/s | HTTP / direct |");
-            println!("| --- | --- | --- | --- | --- | --- |");
+            println!(
+                "| clients | HTTP orders/s | p50 ms | p99 ms | HTTP CPU ms/order | direct SQL orders/s | direct CPU ms/order | HTTP / direct |"
+            );
+            println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
             for c in clients {
                 orders::run(&bench, c, n).await?;
             }
             orders::burst(&bench, b).await
         }
+        Command::Roundtrip { statements } => roundtrip(&bench, statements).await,
         Command::Close { .. } | Command::Reconcile { .. } => unreachable!("handled above"),
     }
 }

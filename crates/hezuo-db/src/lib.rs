@@ -46,7 +46,12 @@ pub fn sqlite_url(path: &std::path::Path) -> String {
 pub async fn connect(url: &str) -> Result<DatabaseConnection, ConnectError> {
     let backend = Backend::of_url(url).ok_or(ConnectError::UnsupportedUrl)?;
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+    // A pooled connection is pinged before use only after it has been idle for a while (the
+    // server may have dropped it meanwhile); pinging on every checkout would double the round
+    // trips of every statement run outside a transaction.
+    opts.sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire_if_idle_for(Duration::from_secs(30));
     match backend {
         Backend::Sqlite => {
             opts.max_connections(8).min_connections(1);

@@ -28,19 +28,6 @@ pub(crate) async fn readable_station(
         .ok_or(AppError::NotFound("station"))
 }
 
-/// The station named in a request body, if the caller may read it (422 naming the field).
-pub(crate) async fn readable_station_of(
-    db: &impl ConnectionTrait,
-    p: &Principal,
-    station_id: i64,
-    field: &str,
-) -> Result<station::Model, AppError> {
-    match readable_station(db, p, station_id).await {
-        Err(AppError::NotFound(_)) => Err(AppError::unknown_reference(field, "station")),
-        other => other,
-    }
-}
-
 /// The station of a catalog write: the role must write catalogs (403), the station must be
 /// the caller's (404).
 pub(crate) async fn writable_station(

@@ -163,53 +163,14 @@ impl App {
             .order_by(order_line::Column::LineNo, SortOrder::Asc)
             .all(&self.db)
             .await?;
-        let mut parts: HashMap<i64, Vec<PartView>> = HashMap::new();
-        for p in order_part::Entity::find()
-            .filter(order_part::Column::OrderId.eq(o.id))
+        // Through the lines' ids: parts are indexed by (line_id, seq).
+        let parts = order_part::Entity::find()
+            .filter(order_part::Column::LineId.is_in(lines.iter().map(|l| l.id)))
             .order_by(order_part::Column::LineId, SortOrder::Asc)
             .order_by(order_part::Column::Seq, SortOrder::Asc)
             .all(&self.db)
-            .await?
-        {
-            parts.entry(p.line_id).or_default().push(part_view(&p));
-        }
-        let status = OrderStatus::parse(&o.status)
-            .ok_or_else(|| AppError::Internal(format!("order {} status {}", o.id, o.status)))?;
-        let refund_status = match o.refunded {
-            0 => RefundStatus::None,
-            r if r >= o.gross => RefundStatus::Refunded,
-            _ => RefundStatus::PartiallyRefunded,
-        };
-        Ok(OrderView {
-            id: o.id,
-            station_id: o.station_id,
-            channel: ch.code,
-            external_id: o.external_id,
-            placed_at: o.placed_at,
-            booking_date: o.booking_date,
-            status,
-            refund_status,
-            tracking_number: o.tracking_number,
-            gross: Money::from_cents(o.gross),
-            fee: Money::from_cents(o.fee),
-            refunded: Money::from_cents(o.refunded),
-            lines: lines
-                .into_iter()
-                .map(|l| LineView {
-                    parts: parts.remove(&l.id).unwrap_or_default(),
-                    id: l.id,
-                    line_no: l.line_no,
-                    product_id: l.product_id,
-                    quantity: Quantity::from_thousandths(l.quantity),
-                    unit_price: Money::from_cents(l.unit_price),
-                    gross: Money::from_cents(l.gross),
-                    fee: Money::from_cents(l.fee),
-                    refunded: Money::from_cents(l.refunded),
-                    returned: Quantity::from_thousandths(l.returned),
-                })
-                .collect(),
-            created_at: o.created_at,
-        })
+            .await?;
+        view_of(o, ch.code, lines, &parts)
     }
 
     pub async fn get_order(&self, p: &Principal, id: i64) -> Result<OrderView, AppError> {
@@ -291,6 +252,56 @@ impl App {
     pub async fn complete_order(&self, p: &Principal, id: i64) -> Result<OrderView, AppError> {
         self.advance(p, id, OrderStatus::Shipped, OrderStatus::Completed, None).await
     }
+}
+
+/// An order's view from its rows: `lines` in line order, `parts` in (line, seq) order.
+pub(crate) fn view_of(
+    o: order::Model,
+    channel: String,
+    lines: Vec<order_line::Model>,
+    parts: &[order_part::Model],
+) -> Result<OrderView, AppError> {
+    let mut by_line: HashMap<i64, Vec<PartView>> = HashMap::new();
+    for p in parts {
+        by_line.entry(p.line_id).or_default().push(part_view(p));
+    }
+    let status = OrderStatus::parse(&o.status)
+        .ok_or_else(|| AppError::Internal(format!("order {} status {}", o.id, o.status)))?;
+    let refund_status = match o.refunded {
+        0 => RefundStatus::None,
+        r if r >= o.gross => RefundStatus::Refunded,
+        _ => RefundStatus::PartiallyRefunded,
+    };
+    Ok(OrderView {
+        id: o.id,
+        station_id: o.station_id,
+        channel,
+        external_id: o.external_id,
+        placed_at: o.placed_at,
+        booking_date: o.booking_date,
+        status,
+        refund_status,
+        tracking_number: o.tracking_number,
+        gross: Money::from_cents(o.gross),
+        fee: Money::from_cents(o.fee),
+        refunded: Money::from_cents(o.refunded),
+        lines: lines
+            .into_iter()
+            .map(|l| LineView {
+                parts: by_line.remove(&l.id).unwrap_or_default(),
+                id: l.id,
+                line_no: l.line_no,
+                product_id: l.product_id,
+                quantity: Quantity::from_thousandths(l.quantity),
+                unit_price: Money::from_cents(l.unit_price),
+                gross: Money::from_cents(l.gross),
+                fee: Money::from_cents(l.fee),
+                refunded: Money::from_cents(l.refunded),
+                returned: Quantity::from_thousandths(l.returned),
+            })
+            .collect(),
+        created_at: o.created_at,
+    })
 }
 
 /// Who may write orders: station staff, the alliance, admins (village users may not).

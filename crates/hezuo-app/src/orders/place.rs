@@ -2,22 +2,21 @@
 //! attribution and postings — one transaction.
 
 use super::{OrderStatus, OrderView, order_writer};
-use crate::catalog::readable_station_of;
 use crate::ledger::{Booking, Entry, book};
-use crate::{Actor, App, AppError, Principal, now};
+use crate::{Actor, App, AppError, Principal, now, scope};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use hezuo_catalog::{self as catalog, MovementKind, ProductStatus};
 use hezuo_core::{Money, Quantity};
-use hezuo_db::entities::{channel, lot, order, order_line, order_part, product, stock_movement};
-use hezuo_db::sea_orm::sea_query::{Expr, ExprTrait};
+use hezuo_db::entities::{channel, lot, order, order_line, order_part, product, rule_version, station, stock_movement};
+use hezuo_db::sea_orm::sea_query::{Alias, CaseStatement, Expr, ExprTrait, LockType, Query};
 use hezuo_db::sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, Order as SortOrder, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, FromQueryResult, JoinType, NotSet, Order as SortOrder,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
 };
-use hezuo_ledger::{Amounts, Draw, attribute_line, gross};
+use hezuo_ledger::{Amounts, Draw, RuleSet, attribute_line, gross};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub const MAX_LINES: usize = 100;
 
@@ -95,7 +94,6 @@ fn validate(req: &PlaceOrder) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The rule version in force on `day` (SPEC §3).
 /// The local day of `at` in the deployment's time zone: the booking date unless it falls in a
 /// closed period (`crate::periods::booking_day`).
 pub(crate) fn local_day(app: &App, at: DateTime<Utc>) -> NaiveDate {
@@ -149,35 +147,74 @@ pub(crate) fn part_refunded(p: &order_part::Model) -> Amounts {
     }
 }
 
+/// Rows per multi-row statement: few round trips, and well under both databases' limits on
+/// bind parameters for the widest table (order parts, 20 columns).
+const BATCH: usize = 500;
+
 /// Lots fetched (and locked) per round trip while covering an order's need.
 const LOT_BATCH: u64 = 8;
 
-/// The product's open lots in FIFO order, locked, until their remaining covers `need` (all of
-/// them when it cannot be covered, so that the shortfall can be reported exactly).
+/// An open lot as the draw needs it, with its product's name and status (read in the same
+/// query, which also checks that the product is the station's).
+#[derive(Debug, FromQueryResult)]
+struct OpenLot {
+    id: i64,
+    product_id: i64,
+    household_id: i64,
+    village_id: i64,
+    remaining: i64,
+    floor_price: i64,
+    received_at: DateTime<Utc>,
+    product_name: String,
+    product_status: String,
+}
+
+/// The station's product's open lots in FIFO order, locked, until their remaining covers
+/// `need` (all of them when it cannot be covered, so that the shortfall can be reported
+/// exactly). Empty when the product has no open lot or is not the station's.
 async fn open_lots_covering(
     txn: &DatabaseTransaction,
+    station_id: i64,
     product_id: i64,
     need: i64,
-) -> Result<Vec<lot::Model>, AppError> {
-    let mut found: Vec<lot::Model> = Vec::new();
+) -> Result<Vec<OpenLot>, AppError> {
+    let mut found: Vec<OpenLot> = Vec::new();
     let mut have = 0i64;
     while have < need {
         let mut q = lot::Entity::find()
+            .select_only()
+            .columns([
+                lot::Column::Id,
+                lot::Column::ProductId,
+                lot::Column::HouseholdId,
+                lot::Column::VillageId,
+                lot::Column::Remaining,
+                lot::Column::FloorPrice,
+                lot::Column::ReceivedAt,
+            ])
+            .column_as(product::Column::Name, "product_name")
+            .column_as(product::Column::Status, "product_status")
+            .join(
+                JoinType::InnerJoin,
+                lot::Entity::belongs_to(product::Entity).from(lot::Column::ProductId).to(product::Column::Id).into(),
+            )
             .filter(lot::Column::ProductId.eq(product_id))
+            .filter(product::Column::StationId.eq(station_id))
             .filter(lot::Column::Remaining.gt(0))
             .order_by(lot::Column::ReceivedAt, SortOrder::Asc)
             .order_by(lot::Column::Id, SortOrder::Asc)
-            .limit(LOT_BATCH)
-            .lock_exclusive();
+            .limit(LOT_BATCH);
         if let Some(last) = found.last() {
             // Keyset: after the last lot seen in (received_at, id) order.
             q = q.filter(
-                hezuo_db::sea_orm::Condition::any()
+                Condition::any()
                     .add(lot::Column::ReceivedAt.gt(last.received_at))
                     .add(lot::Column::ReceivedAt.eq(last.received_at).and(lot::Column::Id.gt(last.id))),
             );
         }
-        let batch = q.all(txn).await?;
+        // Lock the lots only (PostgreSQL; SQLite has the writer turn).
+        QueryTrait::query(&mut q).lock_with_tables(LockType::Update, [lot::Entity]);
+        let batch = q.into_model::<OpenLot>().all(txn).await?;
         let done = (batch.len() as u64) < LOT_BATCH;
         have += batch.iter().map(|l| l.remaining).sum::<i64>();
         found.extend(batch);
@@ -194,170 +231,316 @@ pub struct Placed {
     pub created: bool,
 }
 
+/// What an order needs before its transaction, read in one query: the station (in the
+/// caller's scope), the channel of the station's alliance, an order already stored under the
+/// same (channel, external_id), and the rule version in force on the local day of `placed_at`
+/// (SPEC §3; the booking date, unless that day is in a closed period).
+#[derive(Debug, FromQueryResult)]
+struct OrderContext {
+    station_id: i64,
+    alliance_id: i64,
+    cooperative_id: i64,
+    channel_id: Option<i64>,
+    channel_code: Option<String>,
+    channel_fee_rate: Option<i64>,
+    existing_id: Option<i64>,
+    existing_hash: Option<String>,
+    household_share: Option<i64>,
+    station_fee_rate: Option<i64>,
+    collective_rate: Option<i64>,
+    reserve_rate: Option<i64>,
+    rebate_rate: Option<i64>,
+}
+
+impl OrderContext {
+    fn rules(&self, day: NaiveDate) -> Result<RuleSet, AppError> {
+        let r = |x: Option<i64>| {
+            x.ok_or_else(|| AppError::Invalid {
+                code: "no_rules",
+                field: None,
+                message: format!("the cooperative has no rules in force on {day}"),
+            })
+            .and_then(crate::setup::stored_rate)
+        };
+        Ok(RuleSet {
+            household_share: r(self.household_share)?,
+            station_fee_rate: r(self.station_fee_rate)?,
+            collective_rate: r(self.collective_rate)?,
+            reserve_rate: r(self.reserve_rate)?,
+            rebate_rate: r(self.rebate_rate)?,
+        })
+    }
+}
+
+/// The station, channel and rules an order is booked with.
+struct Booked<'a> {
+    station_id: i64,
+    alliance_id: i64,
+    cooperative_id: i64,
+    channel_id: i64,
+    channel_code: &'a str,
+    fee_rate: hezuo_core::Rate,
+    /// The rules in force on the local day of `placed_at`, if any.
+    rules: Option<RuleSet>,
+}
+
+/// One line's draw, attributed, before anything is written.
+struct PlannedLine<'a> {
+    req: &'a PlaceLine,
+    draws: Vec<(&'a OpenLot, i64)>,
+    amounts: Vec<Amounts>,
+}
+
+/// The order's lines and parts as written.
+struct Written {
+    lines: Vec<order_line::Model>,
+    parts: Vec<order_part::Model>,
+}
+
+/// The scalar subquery of the rule version of the cooperative `coop` in force on `day`.
+fn rule_version_in_force(coop: (Alias, station::Column), day: NaiveDate) -> Expr {
+    Expr::SubQuery(
+        None,
+        Box::new(
+            Query::select()
+                .column((rule_version::Entity, rule_version::Column::Id))
+                .from(rule_version::Entity)
+                .and_where(Expr::col((rule_version::Entity, rule_version::Column::CooperativeId)).equals(coop))
+                .and_where(Expr::col((rule_version::Entity, rule_version::Column::EffectiveFrom)).lte(day))
+                .order_by((rule_version::Entity, rule_version::Column::EffectiveFrom), SortOrder::Desc)
+                .limit(1)
+                .to_owned()
+                .into(),
+        ),
+    )
+}
+
 impl App {
     pub async fn place_order(&self, p: &Principal, actor: &Actor, req: PlaceOrder) -> Result<Placed, AppError> {
         order_writer(p)?;
         validate(&req)?;
-        let st = readable_station_of(&self.db, p, req.station_id, "station_id").await?;
-        let ch = channel::Entity::find()
-            .filter(channel::Column::AllianceId.eq(st.alliance_id))
-            .filter(channel::Column::Code.eq(req.channel.as_str()))
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| AppError::unknown_reference("channel", "channel of the station's alliance"))?;
-        let hash = request_hash(&req);
-        if let Some(existing) = self.existing_order(ch.id, &req.external_id).await? {
-            return self.replay(p, existing, &hash).await;
-        }
         // Microseconds, as both databases store them.
         let placed_at = chrono::SubsecRound::trunc_subsecs(req.placed_at.with_timezone(&Utc), 6);
         let local = local_day(self, placed_at);
-        let fee_rate = crate::setup::stored_rate(ch.fee_rate)?;
+        let cx = self.order_context(p, &req, local).await?;
+        let (Some(channel_id), Some(channel_code), Some(fee_rate)) =
+            (cx.channel_id, cx.channel_code.as_deref(), cx.channel_fee_rate)
+        else {
+            return Err(AppError::unknown_reference("channel", "channel of the station's alliance"));
+        };
+        let hash = request_hash(&req);
+        if let (Some(id), Some(stored)) = (cx.existing_id, cx.existing_hash.as_deref()) {
+            return self.replay(p, id, stored, &hash).await;
+        }
+        let ctx = Booked {
+            station_id: cx.station_id,
+            alliance_id: cx.alliance_id,
+            cooperative_id: cx.cooperative_id,
+            channel_id,
+            channel_code,
+            fee_rate: crate::setup::stored_rate(fee_rate)?,
+            rules: cx.rules(local).ok(),
+        };
 
         let booked = {
             let _turn = self.write_turn().await;
             let txn = self.db.begin().await?;
-            let booked = self.book_order(&txn, actor, &req, &st, &ch, &hash, placed_at, local, fee_rate).await;
-            match booked {
-                Ok(id) => txn.commit().await.map(|_| Ok(id))?,
-                Err(e) => {
-                    txn.rollback().await?;
-                    Err(e)
-                }
-            }
+            let booked = self.book_order(&txn, actor, &req, &ctx, &hash, placed_at, local).await;
+            crate::finish(txn, booked).await
         };
         match booked {
-            Ok(id) => Ok(Placed { order: self.get_order(p, id).await?, created: true }),
+            Ok(order) => Ok(Placed { order, created: true }),
             Err(AppError::Conflict { code: "already_exists", .. }) => {
                 // A concurrent request with the same (channel, external_id) won the race.
-                let existing = self
-                    .existing_order(ch.id, &req.external_id)
+                let existing = order::Entity::find()
+                    .filter(order::Column::ChannelId.eq(channel_id))
+                    .filter(order::Column::ExternalId.eq(req.external_id.as_str()))
+                    .one(&self.db)
                     .await?
                     .ok_or(AppError::Internal("order vanished".into()))?;
-                self.replay(p, existing, &hash).await
+                self.replay(p, existing.id, &existing.request_hash, &hash).await
             }
             Err(e) => Err(e),
         }
     }
 
-    async fn existing_order(&self, channel_id: i64, external_id: &str) -> Result<Option<order::Model>, AppError> {
-        Ok(order::Entity::find()
-            .filter(order::Column::ChannelId.eq(channel_id))
-            .filter(order::Column::ExternalId.eq(external_id))
+    /// Reads the [`OrderContext`]: 422 naming `station_id` for a station out of scope, and
+    /// `channel` (later) for a channel that is not the station's alliance's.
+    async fn order_context(&self, p: &Principal, req: &PlaceOrder, day: NaiveDate) -> Result<OrderContext, AppError> {
+        let (s, c, o, r) = (Alias::new("s"), Alias::new("c"), Alias::new("o"), Alias::new("r"));
+        // The station through the same scope condition as every station read.
+        let st = Query::select()
+            .columns([station::Column::Id, station::Column::AllianceId, station::Column::CooperativeId])
+            .from(station::Entity)
+            .and_where(Expr::col(station::Column::Id).eq(req.station_id))
+            .cond_where(scope::stations(p)?)
+            .to_owned();
+        let col = |t: &Alias, c: &str| Expr::col((t.clone(), Alias::new(c)));
+        let q = Query::select()
+            .expr_as(col(&s, "id"), "station_id")
+            .expr_as(col(&s, "alliance_id"), "alliance_id")
+            .expr_as(col(&s, "cooperative_id"), "cooperative_id")
+            .expr_as(col(&c, "id"), "channel_id")
+            .expr_as(col(&c, "code"), "channel_code")
+            .expr_as(col(&c, "fee_rate"), "channel_fee_rate")
+            .expr_as(col(&o, "id"), "existing_id")
+            .expr_as(col(&o, "request_hash"), "existing_hash")
+            .expr_as(col(&r, "household_share"), "household_share")
+            .expr_as(col(&r, "station_fee_rate"), "station_fee_rate")
+            .expr_as(col(&r, "collective_rate"), "collective_rate")
+            .expr_as(col(&r, "reserve_rate"), "reserve_rate")
+            .expr_as(col(&r, "rebate_rate"), "rebate_rate")
+            .from_subquery(st, s.clone())
+            .join_as(
+                JoinType::LeftJoin,
+                channel::Entity,
+                c.clone(),
+                Condition::all()
+                    .add(col(&c, "alliance_id").equals((s.clone(), station::Column::AllianceId)))
+                    .add(col(&c, "code").eq(req.channel.as_str())),
+            )
+            .join_as(
+                JoinType::LeftJoin,
+                order::Entity,
+                o.clone(),
+                Condition::all()
+                    .add(col(&o, "channel_id").equals((c.clone(), channel::Column::Id)))
+                    .add(col(&o, "external_id").eq(req.external_id.as_str())),
+            )
+            .join_as(
+                JoinType::LeftJoin,
+                rule_version::Entity,
+                r.clone(),
+                col(&r, "id").eq(rule_version_in_force((s.clone(), station::Column::CooperativeId), day)),
+            )
+            .to_owned();
+        let backend = self.db.get_database_backend();
+        OrderContext::find_by_statement(backend.build(&q))
             .one(&self.db)
-            .await?)
+            .await?
+            .ok_or_else(|| AppError::unknown_reference("station_id", "station"))
     }
 
-    async fn replay(&self, p: &Principal, existing: order::Model, hash: &str) -> Result<Placed, AppError> {
-        if existing.request_hash != hash {
+    /// The answer to a request for an order that exists: the same body is the same order (200),
+    /// another body is a conflict (409).
+    async fn replay(&self, p: &Principal, id: i64, stored_hash: &str, hash: &str) -> Result<Placed, AppError> {
+        if stored_hash != hash {
             return Err(AppError::conflict(
                 "order_conflict",
                 "an order with this channel and external_id exists with a different body",
             ));
         }
-        let id = existing.id;
-        self.find_order(p, id).await?;
         Ok(Placed { order: self.get_order(p, id).await?, created: false })
     }
 
+    /// Writes the order; the view is built from what was written (no read-back).
     #[allow(clippy::too_many_arguments)]
     async fn book_order(
         &self,
         txn: &DatabaseTransaction,
         actor: &Actor,
         req: &PlaceOrder,
-        st: &hezuo_db::entities::station::Model,
-        ch: &channel::Model,
+        ctx: &Booked<'_>,
         hash: &str,
         placed_at: DateTime<Utc>,
         local: NaiveDate,
-        fee_rate: hezuo_core::Rate,
-    ) -> Result<i64, AppError> {
-        let day = crate::periods::booking_day(txn, st.cooperative_id, local).await?;
-        let (_, rules) = crate::periods::rule_version_on(txn, st.cooperative_id, day).await?;
-        let rules = &rules;
+    ) -> Result<OrderView, AppError> {
+        // The booking date, read under the cooperative's lock against a concurrent close.
+        let day = crate::periods::booking_day(txn, ctx.cooperative_id, local).await?;
+        let rules = match ctx.rules {
+            Some(r) if day == local => r,
+            _ => crate::periods::rule_version_on(txn, ctx.cooperative_id, day).await?.1,
+        };
         let mut totals = (Money::ZERO, Money::ZERO);
         for l in &req.lines {
             let g = gross(l.quantity, l.unit_price)?;
-            let f = Money::round(fee_rate.to_decimal() * g.to_decimal())?;
+            let f = Money::round(ctx.fee_rate.to_decimal() * g.to_decimal())?;
             totals = (totals.0.checked_add(g)?, totals.1.checked_add(f)?);
         }
         let t = now();
         // The order row first: it claims (channel, external_id), and on SQLite the first write
         // takes the database's write lock for the whole transaction.
-        let o = order::ActiveModel {
-            station_id: Set(st.id),
-            alliance_id: Set(st.alliance_id),
-            cooperative_id: Set(st.cooperative_id),
-            channel_id: Set(ch.id),
-            external_id: Set(req.external_id.clone()),
-            request_hash: Set(hash.to_owned()),
-            placed_at: Set(placed_at),
-            booking_date: Set(day),
-            status: Set(OrderStatus::Placed.as_str().to_owned()),
-            tracking_number: Set(None),
-            gross: Set(totals.0.cents()),
-            fee: Set(totals.1.cents()),
-            refunded: Set(0),
-            created_at: Set(t),
-            updated_at: Set(t),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
+        let mut o = order::Model {
+            id: 0,
+            station_id: ctx.station_id,
+            alliance_id: ctx.alliance_id,
+            cooperative_id: ctx.cooperative_id,
+            channel_id: ctx.channel_id,
+            external_id: req.external_id.clone(),
+            request_hash: hash.to_owned(),
+            placed_at,
+            booking_date: day,
+            status: OrderStatus::Placed.as_str().to_owned(),
+            tracking_number: None,
+            gross: totals.0.cents(),
+            fee: totals.1.cents(),
+            refunded: 0,
+            created_at: t,
+            updated_at: t,
+        };
+        let mut row: order::ActiveModel = o.clone().into();
+        row.id = NotSet;
+        o.id = order::Entity::insert(row).exec(txn).await?.last_insert_id;
 
+        // Lock only the lots the order can draw: per product (in id order, so concurrent
+        // orders lock in one order and cannot deadlock), the oldest open lots until they cover
+        // what the order's lines need of it.
         let mut product_ids: Vec<i64> = req.lines.iter().map(|l| l.product_id).collect();
         product_ids.sort_unstable();
         product_ids.dedup();
-        let products: HashMap<i64, product::Model> = product::Entity::find()
-            .filter(product::Column::Id.is_in(product_ids.clone()))
-            .filter(product::Column::StationId.eq(st.id))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
+        let mut lots: Vec<OpenLot> = Vec::new();
+        for pid in &product_ids {
+            let need: i64 = req.lines.iter().filter(|l| l.product_id == *pid).map(|l| l.quantity.thousandths()).sum();
+            lots.extend(open_lots_covering(txn, ctx.station_id, *pid, need).await?);
+        }
+        // Name and status of each product; those without an open lot are read on their own.
+        let mut products: HashMap<i64, (String, String)> =
+            lots.iter().map(|l| (l.product_id, (l.product_name.clone(), l.product_status.clone()))).collect();
+        let unseen: Vec<i64> = product_ids.iter().copied().filter(|id| !products.contains_key(id)).collect();
+        if !unseen.is_empty() {
+            let rows: Vec<(i64, String, String)> = product::Entity::find()
+                .select_only()
+                .columns([product::Column::Id, product::Column::Name, product::Column::Status])
+                .filter(product::Column::Id.is_in(unseen))
+                .filter(product::Column::StationId.eq(ctx.station_id))
+                .into_tuple()
+                .all(txn)
+                .await?;
+            products.extend(rows.into_iter().map(|(id, name, status)| (id, (name, status))));
+        }
         for (i, l) in req.lines.iter().enumerate() {
             match products.get(&l.product_id) {
                 None => {
                     return Err(AppError::unknown_reference(&line_field(i, "product_id"), "product of the station"));
                 }
-                Some(p) if p.status != ProductStatus::Listed.as_str() => {
+                Some((name, status)) if status != ProductStatus::Listed.as_str() => {
                     return Err(AppError::Invalid {
                         code: "product_not_listed",
                         field: Some(line_field(i, "product_id")),
-                        message: format!("{} is {}, not listed", p.name, p.status),
+                        message: format!("{name} is {status}, not listed"),
                     });
                 }
                 Some(_) => {}
             }
         }
-        // Lock only the lots the order can draw: per product (in id order, so concurrent
-        // orders lock in one order and cannot deadlock), the oldest open lots until they cover
-        // what the order's lines need of it.
-        let mut lots: Vec<lot::Model> = Vec::new();
-        for pid in &product_ids {
-            let need: i64 = req.lines.iter().filter(|l| l.product_id == *pid).map(|l| l.quantity.thousandths()).sum();
-            lots.extend(open_lots_covering(txn, *pid, need).await?);
-        }
+
+        // Draw and attribute every line before writing any of them.
         let mut left: HashMap<i64, i64> = lots.iter().map(|l| (l.id, l.remaining)).collect();
-        let mut taken: HashMap<i64, i64> = HashMap::new();
-        let mut entries = Vec::new();
-        let mut basis = Vec::new();
-        let mut movements = Vec::new();
+        let mut taken: BTreeMap<i64, i64> = BTreeMap::new();
+        let mut planned = Vec::with_capacity(req.lines.len());
         for (i, l) in req.lines.iter().enumerate() {
             let candidates: Vec<(i64, Quantity)> = lots
                 .iter()
                 .filter(|x| x.product_id == l.product_id)
                 .map(|x| (x.id, Quantity::from_thousandths(left.get(&x.id).copied().unwrap_or(0))))
                 .collect();
-            let draws: Vec<(&lot::Model, i64)> = match catalog::fifo_draw(&candidates, l.quantity) {
+            let draws: Vec<(&OpenLot, i64)> = match catalog::fifo_draw(&candidates, l.quantity) {
                 Ok(d) => d
                     .into_iter()
                     .filter_map(|(id, q)| lots.iter().find(|x| x.id == id).map(|lt| (lt, q.thousandths())))
                     .collect(),
                 Err(available) => {
-                    let name = products.get(&l.product_id).map_or("", |p| p.name.as_str());
+                    let name = products.get(&l.product_id).map_or("", |p| p.0.as_str());
                     return Err(AppError::Invalid {
                         code: "insufficient_stock",
                         field: Some(line_field(i, "quantity")),
@@ -379,99 +562,143 @@ impl App {
                     floor_price: Money::from_cents(lt.floor_price),
                 })
                 .collect();
-            let amounts = attribute_line(l.quantity, l.unit_price, fee_rate, rules, &pure)
+            let amounts = attribute_line(l.quantity, l.unit_price, ctx.fee_rate, &rules, &pure)
                 .map_err(|e| AppError::Internal(e.to_string()))?;
-            let g: i64 = amounts.iter().map(|a| a.gross.cents()).sum();
-            let f: i64 = amounts.iter().map(|a| a.fee.cents()).sum();
-            let line = order_line::ActiveModel {
-                order_id: Set(o.id),
-                line_no: Set(i as i32 + 1),
-                product_id: Set(l.product_id),
-                quantity: Set(l.quantity.thousandths()),
-                unit_price: Set(l.unit_price.cents()),
-                gross: Set(g),
-                fee: Set(f),
-                refunded: Set(0),
-                returned: Set(0),
+            planned.push(PlannedLine { req: l, draws, amounts });
+        }
+
+        let written = write_lines(txn, o.id, &planned).await?;
+        draw_lots(txn, &taken).await?;
+        let mut movements = Vec::with_capacity(written.parts.len());
+        let mut entries = Vec::with_capacity(written.parts.len() * 6);
+        let mut basis = Vec::with_capacity(written.parts.len());
+        // Parts were written in plan order: line by line, draw by draw.
+        let plan = planned.iter().flat_map(|pl| pl.amounts.iter().map(move |a| (pl.req.product_id, a)));
+        for (part, (product_id, a)) in written.parts.iter().zip(plan) {
+            entries.extend(part_entries(a, ctx.channel_code, part, ctx.cooperative_id, ctx.station_id, 1)?);
+            basis.push((part.household_id, a.gross.checked_sub(a.fee)?));
+            movements.push(stock_movement::ActiveModel {
+                lot_id: Set(part.lot_id),
+                product_id: Set(product_id),
+                kind: Set(MovementKind::Sale.as_str().to_owned()),
+                quantity: Set(-part.quantity),
+                reason: Set(None),
+                note: Set(None),
+                order_line_id: Set(Some(part.line_id)),
+                actor_user_id: Set(actor.user_id),
+                actor_token_id: Set(actor.token_id),
+                created_at: Set(t),
                 ..Default::default()
-            }
-            .insert(txn)
-            .await?;
-            let mut part_rows = Vec::with_capacity(draws.len());
-            for (seq, ((lt, q), a)) in draws.iter().zip(&amounts).enumerate() {
-                let part = order_part::Model {
-                    id: 0,
-                    order_id: o.id,
-                    line_id: line.id,
-                    seq: seq as i32,
-                    lot_id: lt.id,
-                    household_id: lt.household_id,
-                    village_id: lt.village_id,
-                    quantity: *q,
-                    returned: 0,
-                    gross: a.gross.cents(),
-                    fee: a.fee.cents(),
-                    household: a.household.cents(),
-                    station: a.station.cents(),
-                    collective: a.collective.cents(),
-                    pool: a.pool.cents(),
-                    refunded_gross: 0,
-                    refunded_fee: 0,
-                    refunded_household: 0,
-                    refunded_station: 0,
-                    refunded_collective: 0,
-                    refunded_pool: 0,
-                };
-                entries.extend(part_entries(a, &ch.code, &part, st.cooperative_id, st.id, 1)?);
-                basis.push((lt.household_id, a.gross.checked_sub(a.fee)?));
-                movements.push(stock_movement::ActiveModel {
-                    lot_id: Set(lt.id),
-                    product_id: Set(lt.product_id),
-                    kind: Set(MovementKind::Sale.as_str().to_owned()),
-                    quantity: Set(-q),
-                    reason: Set(None),
-                    note: Set(None),
-                    order_line_id: Set(Some(line.id)),
-                    actor_user_id: Set(actor.user_id),
-                    actor_token_id: Set(actor.token_id),
-                    created_at: Set(t),
-                    ..Default::default()
-                });
-                let mut am: order_part::ActiveModel = part.into();
-                am.id = hezuo_db::sea_orm::ActiveValue::NotSet;
-                part_rows.push(am);
-            }
-            order_part::Entity::insert_many(part_rows).exec(txn).await?;
+            });
         }
-        let mut lot_ids: Vec<(&i64, &i64)> = taken.iter().collect();
-        lot_ids.sort();
-        for (lot_id, q) in lot_ids {
-            let done = lot::Entity::update_many()
-                .col_expr(lot::Column::Remaining, Expr::col(lot::Column::Remaining).sub(*q))
-                .filter(lot::Column::Id.eq(*lot_id))
-                .filter(lot::Column::Remaining.gte(*q))
-                .exec(txn)
-                .await?;
-            if done.rows_affected != 1 {
-                return Err(AppError::Internal(format!("lot {lot_id} changed under its lock")));
-            }
+        for chunk in movements.chunks(BATCH) {
+            stock_movement::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
         }
-        stock_movement::Entity::insert_many(movements).exec(txn).await?;
         book(
             txn,
             Booking {
                 kind: "sale",
-                cooperative_id: st.cooperative_id,
-                alliance_id: st.alliance_id,
+                cooperative_id: ctx.cooperative_id,
+                alliance_id: ctx.alliance_id,
                 order_id: Some(o.id),
                 refund_id: None,
                 booking_date: day,
-                memo: format!("order {} {}:{}", o.id, ch.code, req.external_id),
+                memo: format!("order {} {}:{}", o.id, ctx.channel_code, req.external_id),
                 basis,
             },
             entries,
         )
         .await?;
-        Ok(o.id)
+        super::view_of(o, ctx.channel_code.to_owned(), written.lines, &written.parts)
     }
+}
+
+/// Inserts the order's lines (one statement, their ids returned) and their lot parts.
+async fn write_lines(
+    txn: &DatabaseTransaction,
+    order_id: i64,
+    planned: &[PlannedLine<'_>],
+) -> Result<Written, AppError> {
+    let rows: Vec<order_line::ActiveModel> = planned
+        .iter()
+        .enumerate()
+        .map(|(i, pl)| order_line::ActiveModel {
+            order_id: Set(order_id),
+            line_no: Set(i as i32 + 1),
+            product_id: Set(pl.req.product_id),
+            quantity: Set(pl.req.quantity.thousandths()),
+            unit_price: Set(pl.req.unit_price.cents()),
+            gross: Set(pl.amounts.iter().map(|a| a.gross.cents()).sum()),
+            fee: Set(pl.amounts.iter().map(|a| a.fee.cents()).sum()),
+            refunded: Set(0),
+            returned: Set(0),
+            ..Default::default()
+        })
+        .collect();
+    // At most MAX_LINES rows: one statement.
+    let mut lines = order_line::Entity::insert_many(rows).exec_with_returning(txn).await?;
+    lines.sort_by_key(|l| l.line_no);
+    if lines.len() != planned.len() {
+        return Err(AppError::Internal(format!("{} of {} order lines written", lines.len(), planned.len())));
+    }
+    let mut parts = Vec::new();
+    for (line, pl) in lines.iter().zip(planned) {
+        for (seq, ((lt, q), a)) in pl.draws.iter().zip(&pl.amounts).enumerate() {
+            parts.push(order_part::Model {
+                id: 0,
+                order_id,
+                line_id: line.id,
+                seq: seq as i32,
+                lot_id: lt.id,
+                household_id: lt.household_id,
+                village_id: lt.village_id,
+                quantity: *q,
+                returned: 0,
+                gross: a.gross.cents(),
+                fee: a.fee.cents(),
+                household: a.household.cents(),
+                station: a.station.cents(),
+                collective: a.collective.cents(),
+                pool: a.pool.cents(),
+                refunded_gross: 0,
+                refunded_fee: 0,
+                refunded_household: 0,
+                refunded_station: 0,
+                refunded_collective: 0,
+                refunded_pool: 0,
+            });
+        }
+    }
+    let rows: Vec<order_part::ActiveModel> = parts
+        .iter()
+        .map(|p| {
+            let mut am: order_part::ActiveModel = p.clone().into();
+            am.id = NotSet;
+            am
+        })
+        .collect();
+    for chunk in rows.chunks(BATCH) {
+        order_part::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
+    }
+    Ok(Written { lines, parts })
+}
+
+/// Takes what the order drew from each lot (locked above), in as few statements as possible;
+/// each lot's decrement stays guarded so that it can never go below zero.
+async fn draw_lots(txn: &DatabaseTransaction, taken: &BTreeMap<i64, i64>) -> Result<(), AppError> {
+    let taken: Vec<(i64, i64)> = taken.iter().map(|(id, q)| (*id, *q)).collect();
+    for chunk in taken.chunks(BATCH) {
+        let by_lot = chunk.iter().fold(CaseStatement::new(), |c, (id, q)| c.case(lot::Column::Id.eq(*id), *q));
+        let by_lot: Expr = by_lot.into();
+        let done = lot::Entity::update_many()
+            .col_expr(lot::Column::Remaining, Expr::col(lot::Column::Remaining).sub(by_lot.clone()))
+            .filter(lot::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
+            .filter(Expr::col(lot::Column::Remaining).gte(by_lot))
+            .exec(txn)
+            .await?;
+        if done.rows_affected != chunk.len() as u64 {
+            return Err(AppError::Internal("a lot changed under its lock".into()));
+        }
+    }
+    Ok(())
 }
