@@ -40,7 +40,6 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table("statement_rows")
-                .col(big_pk_auto("id"))
                 .col(big_integer("statement_id"))
                 .col(big_integer("line"))
                 .col(string_len("external_id", 128))
@@ -49,7 +48,11 @@ impl MigrationTrait for Migration {
                 .col(big_integer("fee"))
                 .col(big_integer("net"))
                 .col(timestamp_with_time_zone("settled_at"))
-                .foreign_key(&mut fk("statement_rows", "statement_id", "statements"))
+                // The row repeats an earlier row of the file exactly (id, kind, amounts, time).
+                .col(boolean("repeated"))
+                // Keyed by file line; no foreign key: rows are written only in their statement's
+                // transaction, a million at a time, and a per-row check would double the cost.
+                .primary_key(Index::create().col("statement_id").col("line"))
                 .to_owned(),
         )
         .await?;
@@ -87,12 +90,12 @@ impl MigrationTrait for Migration {
                 .check(Expr::cust(
                     "status IN ('matched', 'amount_mismatch', 'missing_in_books', 'missing_in_statement', 'duplicate')",
                 ))
-                .foreign_key(&mut fk("statement_items", "statement_id", "statements"))
+                // No foreign key, like statement_rows: written only by the statement's own
+                // matching, in its transaction.
                 .to_owned(),
         )
         .await?;
         index(m, "statement_items", "statement_items_status_idx", &["statement_id", "status", "id"], false).await?;
-        index(m, "statement_items", "statement_items_external_idx", &["external_id", "status"], false).await?;
         // The books' side of an order: its parts' refunded fees.
         index(m, "order_parts", "order_parts_order_idx", &["order_id"], false).await?;
         Ok(())

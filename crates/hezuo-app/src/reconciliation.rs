@@ -15,12 +15,15 @@ use hezuo_recon::{Format, StatementReader};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 
 /// The statuses of SPEC §9, in the order summaries list them.
 pub const STATUSES: [&str; 5] = ["matched", "amount_mismatch", "missing_in_books", "missing_in_statement", "duplicate"];
 
-/// Rows per INSERT of statement rows (9 columns: under SQLite's 32,766 bind parameters).
+/// Rows per INSERT of statement rows (10 columns: under SQLite's 32,766 bind parameters).
 const ROW_BATCH: usize = 3_000;
+/// Rows per INSERT on PostgreSQL, where a batch travels as one JSON parameter.
+const PG_ROW_BATCH: usize = 10_000;
 /// Malformed rows listed in the import's answer (all are kept and counted).
 const ERRORS_SHOWN: usize = 1_000;
 
@@ -159,6 +162,52 @@ fn stmt(db: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
     Statement::from_sql_and_values(backend, sql, values)
 }
 
+/// A statement row on its way into `statement_rows`.
+#[derive(Serialize)]
+struct StoredRow {
+    statement_id: i64,
+    line: i64,
+    external_id: String,
+    kind: &'static str,
+    amount: i64,
+    fee: i64,
+    net: i64,
+    settled_at: DateTime<Utc>,
+    repeated: bool,
+}
+
+/// Stores a batch of rows: multi-row INSERT on SQLite; on PostgreSQL one JSON parameter
+/// unpacked by `json_to_recordset` (ten thousand rows cost one bind instead of a hundred
+/// thousand).
+async fn store_rows(txn: &DatabaseTransaction, rows: Vec<StoredRow>) -> Result<(), AppError> {
+    if txn.get_database_backend() == hezuo_db::sea_orm::DbBackend::Postgres {
+        let json = serde_json::to_string(&rows).map_err(|e| AppError::Internal(format!("rows as JSON: {e}")))?;
+        txn.execute_raw(stmt(
+            txn,
+            "INSERT INTO statement_rows (statement_id, line, external_id, kind, amount, fee, net, settled_at, repeated) \
+             SELECT statement_id, line, external_id, kind, amount, fee, net, settled_at, repeated \
+             FROM json_to_recordset(CAST(? AS json)) AS x(statement_id bigint, line bigint, external_id text, kind text, \
+               amount bigint, fee bigint, net bigint, settled_at timestamptz, repeated boolean)",
+            vec![json.into()],
+        ))
+        .await?;
+        return Ok(());
+    }
+    let models = rows.into_iter().map(|r| statement_row::ActiveModel {
+        statement_id: Set(r.statement_id),
+        line: Set(r.line),
+        external_id: Set(r.external_id),
+        kind: Set(r.kind.to_owned()),
+        amount: Set(r.amount),
+        fee: Set(r.fee),
+        net: Set(r.net),
+        settled_at: Set(r.settled_at),
+        repeated: Set(r.repeated),
+    });
+    statement_row::Entity::insert_many(models).exec_without_returning(txn).await?;
+    Ok(())
+}
+
 /// What the books expect an order to settle: Σ (G − F) − Σ (a − f).
 const BOOK: &str = "o.gross - o.fee - o.refunded + COALESCE(pf.rf, 0)";
 
@@ -253,11 +302,18 @@ impl App {
         }
         .insert(txn)
         .await?;
+        let started = std::time::Instant::now();
         let (mut good, mut bad) = (0i64, 0i64);
         let mut first: Option<DateTime<Utc>> = None;
         let mut last: Option<DateTime<Utc>> = None;
-        let mut batch = Vec::with_capacity(ROW_BATCH);
+        let postgres = txn.get_database_backend() == hezuo_db::sea_orm::DbBackend::Postgres;
+        let batch_size = if postgres { PG_ROW_BATCH } else { ROW_BATCH };
+        let mut batch: Vec<StoredRow> = Vec::with_capacity(batch_size);
         let mut errors = Vec::new();
+        // Exact repeats within the file, by a 128-bit digest of (id, kind, amount, fee, time):
+        // two independent keyed hashes, so a false repeat is out of reach (~2⁻¹²⁸ per pair).
+        let (h1, h2) = (std::hash::RandomState::new(), std::hash::RandomState::new());
+        let mut seen: std::collections::HashSet<(u64, u64)> = std::collections::HashSet::new();
         loop {
             let next = rows.next();
             let done = next.is_none();
@@ -266,16 +322,18 @@ impl App {
                     good += 1;
                     first = Some(first.map_or(r.settled_at, |f| f.min(r.settled_at)));
                     last = Some(last.map_or(r.settled_at, |l| l.max(r.settled_at)));
-                    batch.push(statement_row::ActiveModel {
-                        statement_id: Set(s.id),
-                        line: Set(i64::try_from(r.line).unwrap_or(i64::MAX)),
-                        net: Set(r.net()?.cents()),
-                        external_id: Set(r.external_id),
-                        kind: Set(r.kind.as_str().to_owned()),
-                        amount: Set(r.amount.cents()),
-                        fee: Set(r.fee.cents()),
-                        settled_at: Set(r.settled_at),
-                        ..Default::default()
+                    let key = (&r.external_id, r.kind.as_str(), r.amount.cents(), r.fee.cents(), r.settled_at);
+                    let repeated = !seen.insert((h1.hash_one(key), h2.hash_one(key)));
+                    batch.push(StoredRow {
+                        statement_id: s.id,
+                        line: i64::try_from(r.line).unwrap_or(i64::MAX),
+                        net: r.net()?.cents(),
+                        kind: r.kind.as_str(),
+                        amount: r.amount.cents(),
+                        fee: r.fee.cents(),
+                        settled_at: r.settled_at,
+                        external_id: r.external_id,
+                        repeated,
                     });
                 }
                 Some(Err(e)) => {
@@ -289,8 +347,8 @@ impl App {
                 }
                 None => {}
             }
-            if batch.len() >= ROW_BATCH || (done && !batch.is_empty()) {
-                statement_row::Entity::insert_many(std::mem::take(&mut batch)).exec(txn).await?;
+            if batch.len() >= batch_size || (done && !batch.is_empty()) {
+                store_rows(txn, std::mem::take(&mut batch)).await?;
             }
             if errors.len() >= ROW_BATCH || (done && !errors.is_empty()) {
                 statement_error::Entity::insert_many(std::mem::take(&mut errors)).exec(txn).await?;
@@ -299,6 +357,13 @@ impl App {
                 break;
             }
         }
+        tracing::debug!(
+            statement = s.id,
+            rows = good,
+            rejected = bad,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "statement rows stored"
+        );
         rows.finish().map_err(|e| AppError::Invalid {
             code: "statement_corrupt",
             field: None,
@@ -319,11 +384,13 @@ impl App {
             .exec(txn)
             .await?;
         self.match_statement(txn, s.id, ch.id, range_from.zip(range_to)).await?;
+        tracing::debug!(statement = s.id, elapsed_ms = started.elapsed().as_millis() as u64, "statement matched");
         Ok(s.id)
     }
 
     /// SPEC §9 matching, set-based: one item per external id of the statement, then one per
-    /// booked order of the channel placed in the statement's days that it lacks.
+    /// booked order of the channel placed in the statement's days that it lacks (items in
+    /// external-id order within each group).
     async fn match_statement(
         &self,
         txn: &DatabaseTransaction,
@@ -331,33 +398,42 @@ impl App {
         channel_id: i64,
         range: Option<(NaiveDate, NaiveDate)>,
     ) -> Result<(), AppError> {
-        let settled_before = "EXISTS (SELECT 1 FROM statement_items i JOIN statements s ON s.id = i.statement_id \
-             WHERE s.channel_id = ? AND i.statement_id <> ? AND i.external_id = {id} \
-             AND i.status IN ('matched', 'amount_mismatch'))";
+        if txn.get_database_backend() == hezuo_db::sea_orm::DbBackend::Postgres {
+            // The rows were just written: give the planner their real size (it would otherwise
+            // loop over index look-ups), and the grouping room to stay in memory.
+            txn.execute_unprepared("SET LOCAL work_mem = '128MB'").await?;
+            txn.execute_unprepared("ANALYZE statement_rows").await?;
+        }
+        // The ids an earlier statement of the channel already settled.
+        let settled = "LEFT JOIN (SELECT DISTINCT i.external_id FROM statement_items i \
+             JOIN statements s ON s.id = i.statement_id WHERE s.channel_id = ? AND i.statement_id <> ? \
+             AND i.status IN ('matched', 'amount_mismatch')) settled ON settled.external_id = {id}";
         let refunded_fees = "LEFT JOIN (SELECT p.order_id, SUM(p.refunded_fee) AS rf FROM order_parts p \
              JOIN orders o2 ON o2.id = p.order_id WHERE o2.channel_id = ? AND p.refunded_fee <> 0 \
              GROUP BY p.order_id) pf ON pf.order_id = o.id";
         let sql = format!(
             "INSERT INTO statement_items (statement_id, external_id, order_id, status, statement_amount, book_amount, difference, rows) \
              SELECT ?, r.external_id, o.id, \
-               CASE WHEN r.n > r.distinct_n OR {prior} THEN 'duplicate' \
+               CASE WHEN r.repeated > 0 OR settled.external_id IS NOT NULL THEN 'duplicate' \
                     WHEN o.id IS NULL THEN 'missing_in_books' \
                     WHEN r.net = {BOOK} THEN 'matched' ELSE 'amount_mismatch' END, \
                r.net, CASE WHEN o.id IS NULL THEN NULL ELSE {BOOK} END, \
                r.net - CASE WHEN o.id IS NULL THEN 0 ELSE {BOOK} END, r.n \
              FROM (SELECT external_id, SUM(net) AS net, COUNT(*) AS n, \
-                     COUNT(DISTINCT kind || '|' || CAST(amount AS TEXT) || '|' || CAST(fee AS TEXT) || '|' || CAST(settled_at AS TEXT)) AS distinct_n \
+                     SUM(CASE WHEN repeated THEN 1 ELSE 0 END) AS repeated \
                    FROM statement_rows WHERE statement_id = ? GROUP BY external_id) r \
+             {settled} \
              LEFT JOIN orders o ON o.channel_id = ? AND o.external_id = r.external_id \
-             {refunded_fees}",
-            prior = settled_before.replace("{id}", "r.external_id"),
+             {refunded_fees} ORDER BY r.external_id",
+            settled = settled.replace("{id}", "r.external_id"),
         );
         txn.execute_raw(stmt(
             txn,
             &sql,
-            vec![id.into(), channel_id.into(), id.into(), id.into(), channel_id.into(), channel_id.into()],
+            vec![id.into(), id.into(), channel_id.into(), id.into(), channel_id.into(), channel_id.into()],
         ))
         .await?;
+        tracing::debug!(statement = id, "statement items matched");
 
         let Some((from, to)) = range else { return Ok(()) };
         let tz = self.config.timezone;
@@ -371,11 +447,11 @@ impl App {
         let sql = format!(
             "INSERT INTO statement_items (statement_id, external_id, order_id, status, statement_amount, book_amount, difference, rows) \
              SELECT ?, o.external_id, o.id, 'missing_in_statement', NULL, {BOOK}, -({BOOK}), 0 \
-             FROM orders o {refunded_fees} \
+             FROM orders o {refunded_fees} {settled} \
              WHERE o.channel_id = ? AND o.status <> 'cancelled' AND o.placed_at >= ? AND o.placed_at < ? \
                AND NOT EXISTS (SELECT 1 FROM statement_rows r WHERE r.statement_id = ? AND r.external_id = o.external_id) \
-               AND NOT {prior}",
-            prior = settled_before.replace("{id}", "o.external_id"),
+               AND settled.external_id IS NULL ORDER BY o.external_id",
+            settled = settled.replace("{id}", "o.external_id"),
         );
         txn.execute_raw(stmt(
             txn,
@@ -384,10 +460,10 @@ impl App {
                 id.into(),
                 channel_id.into(),
                 channel_id.into(),
-                lo.into(),
-                hi.into(),
                 id.into(),
                 channel_id.into(),
+                lo.into(),
+                hi.into(),
                 id.into(),
             ],
         ))

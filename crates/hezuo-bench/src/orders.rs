@@ -208,6 +208,14 @@ async fn direct_order(db: &hezuo_db::sea_orm::DatabaseConnection, station: i64, 
         .context("order row")?;
     let (order, coop, alliance): (i64, i64, i64) =
         (row.try_get("", "id")?, row.try_get("", "cooperative_id")?, row.try_get("", "alliance_id")?);
+    // The booking date against the closed periods, under the cooperative's shared lock.
+    let share = if be == DbBackend::Postgres { " FOR KEY SHARE" } else { "" };
+    txn.query_one_raw(sql(
+        be,
+        &format!("SELECT closed_through FROM cooperatives WHERE id = ?{share}"),
+        vec![coop.into()],
+    ))
+    .await?;
     let lock = if be == DbBackend::Postgres { " FOR UPDATE" } else { "" };
     let lots = txn
         .query_all_raw(sql(be, &format!("SELECT id, household_id, village_id FROM lots WHERE product_id = ? AND remaining > 0 ORDER BY received_at, id LIMIT 2{lock}"), vec![product.into()]))
@@ -308,6 +316,21 @@ async fn direct_order(db: &hezuo_db::sea_orm::DatabaseConnection, station: i64, 
         values.extend([alliance.into(), (*account).to_owned().into(), day.into(), (*amount).into()]);
     }
     text.push_str(" ON CONFLICT (alliance_id, account, day) DO UPDATE SET amount = account_days.amount + excluded.amount, postings = account_days.postings + excluded.postings");
+    txn.execute_raw(sql(be, &text, values)).await?;
+    // The households' bases for the period close.
+    let mut bases: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+    for l in &lots {
+        *bases.entry(l.try_get("", "household_id")?).or_default() += 950;
+    }
+    let mut text = String::from("INSERT INTO basis_days (cooperative_id, day, household_id, amount) VALUES ");
+    let mut values: Vec<Value> = Vec::new();
+    for (i, (household, amount)) in bases.iter().enumerate() {
+        text.push_str(if i == 0 { "(?, ?, ?, ?)" } else { ", (?, ?, ?, ?)" });
+        values.extend([coop.into(), day.into(), (*household).into(), (*amount).into()]);
+    }
+    text.push_str(
+        " ON CONFLICT (cooperative_id, day, household_id) DO UPDATE SET amount = basis_days.amount + excluded.amount",
+    );
     txn.execute_raw(sql(be, &text, values)).await?;
     txn.commit().await?;
     Ok(())
