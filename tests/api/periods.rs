@@ -467,6 +467,21 @@ async fn demo_journals_pass_beancount_and_hledger(app: TestApp) {
     let seeded = hezuo_app::demo::seed(&app.app).await.unwrap();
     assert!(seeded.seeded);
     check_journals(&app).await;
+    // The demo's statements: one per platform channel, each with its planted discrepancies.
+    let alliance = app.token(Role::Alliance, ScopeIds { alliance_id: Some(1), ..Default::default() }).await;
+    let (s, list) = app.get("/api/v1/reconciliation/statements", &alliance).await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    let statements = list["items"].as_array().unwrap();
+    let channels: Vec<&str> = statements.iter().map(|st| st["channel"].as_str().unwrap()).collect();
+    assert_eq!(channels, vec!["taobao", "pdd", "douyin"]);
+    for st in statements {
+        let n = |k: &str| st["summary"][k]["count"].as_i64().unwrap();
+        assert_eq!((n("amount_mismatch"), n("missing_in_books"), n("duplicate")), (1, 1, 1), "{st}");
+        assert!(n("missing_in_statement") >= 1 && n("matched") >= 1, "{st}");
+        assert_eq!(st["summary"]["amount_mismatch"]["difference"], "-1.00", "{st}");
+    }
+    let (_, only) = app.get("/api/v1/reconciliation/statements?channel=pdd", &alliance).await;
+    assert_eq!(only["items"].as_array().unwrap().len(), 1);
 }
 
 db_tests!(

@@ -530,6 +530,34 @@ impl App {
         statement::Entity::find_by_id(id).filter(reader(p)?).one(&self.db).await?.ok_or(AppError::NotFound("statement"))
     }
 
+    /// `GET /reconciliation/statements?channel=`: the statements in scope, newest last, each
+    /// with its summary.
+    pub async fn list_statements(
+        &self,
+        p: &Principal,
+        channel_code: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<StatementView>, AppError> {
+        let mut q = statement::Entity::find();
+        if let Some(code) = channel_code {
+            q = q.filter(
+                statement::Column::ChannelId.in_subquery(
+                    hezuo_db::sea_orm::sea_query::Query::select()
+                        .column(channel::Column::Id)
+                        .from(channel::Entity)
+                        .and_where(channel::Column::Code.eq(code))
+                        .to_owned(),
+                ),
+            );
+        }
+        let found = crate::page::fetch_page(&self.db, q, reader(p)?, page, |m| m.id, |m| m).await?;
+        let mut items = Vec::with_capacity(found.items.len());
+        for s in found.items {
+            items.push(self.statement_view(s).await?);
+        }
+        Ok(Page { items, next_cursor: found.next_cursor })
+    }
+
     /// `GET /reconciliation/statements/{id}`.
     pub async fn get_statement(&self, p: &Principal, id: i64) -> Result<StatementView, AppError> {
         let s = self.find_statement(p, id).await?;

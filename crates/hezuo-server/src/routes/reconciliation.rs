@@ -41,6 +41,25 @@ async fn import(
     Ok((status, Json(done.statement)))
 }
 
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatementFilter {
+    /// Only this channel's statements (a channel code).
+    pub channel: Option<String>,
+}
+
+/// The statements in the caller's scope, each with its summary.
+#[utoipa::path(get, path = "/api/v1/reconciliation/statements", tag = "reconciliation", params(StatementFilter, ListParams),
+    security(("bearer" = [])), responses((status = 200, body = Page<StatementView>), (status = "4XX", body = ErrorBody)))]
+async fn list_statements(
+    State(s): State<AppState>,
+    Caller(p, _): Caller,
+    ApiQuery(f): ApiQuery<StatementFilter>,
+    ApiQuery(page): ApiQuery<ListParams>,
+) -> Result<Json<Page<StatementView>>, ApiError> {
+    Ok(Json(s.app.list_statements(&p, f.channel.as_deref(), page.page()?).await?))
+}
+
 #[utoipa::path(get, path = "/api/v1/reconciliation/statements/{id}", tag = "reconciliation", params(("id" = i64, Path)),
     security(("bearer" = [])), responses((status = 200, body = StatementView), (status = "4XX", body = ErrorBody)))]
 async fn get_statement(
@@ -120,7 +139,11 @@ async fn resolve(
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_statement)).routes(routes!(items)).routes(routes!(resolve))
+    OpenApiRouter::new()
+        .routes(routes!(list_statements))
+        .routes(routes!(get_statement))
+        .routes(routes!(items))
+        .routes(routes!(resolve))
 }
 
 /// The statement upload, which takes the statement body limit.
