@@ -81,7 +81,12 @@ pub(crate) async fn spec_world(app: &TestApp) -> World {
 }
 
 fn order(w: &World, channel: &str, ext: &str, qty: &str, price: &str) -> Value {
-    json!({"station_id": w.station, "channel": channel, "external_id": ext, "placed_at": "2026-11-28T10:00:00+08:00",
+    order_at(w, channel, ext, qty, price, "2026-11-28T10:00:00+08:00")
+}
+
+/// A one-line order of peaches placed at `placed_at`.
+pub(crate) fn order_at(w: &World, channel: &str, ext: &str, qty: &str, price: &str, placed_at: &str) -> Value {
+    json!({"station_id": w.station, "channel": channel, "external_id": ext, "placed_at": placed_at,
            "lines": [{"product_id": w.peach, "quantity": qty, "unit_price": price}]})
 }
 

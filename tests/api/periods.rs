@@ -2,23 +2,12 @@
 //! close, booking into the earliest open period, idempotent and concurrent closes, scoping, and
 //! the journal checked by beancount and hledger.
 
-use crate::orders::{World, balance, parts, remaining, spec_world};
+use crate::orders::{World, balance, order_at, parts, remaining, spec_world};
 use hezuo_app::{Role, auth::ScopeIds};
 use hezuo_tests::{TestApp, code, db_tests, json};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::collections::BTreeMap;
-
-/// Sets the business clock to a local (Asia/Shanghai) time.
-fn at(app: &TestApp, rfc3339: &str) {
-    let t = chrono::DateTime::parse_from_rfc3339(rfc3339).unwrap().with_timezone(&chrono::Utc);
-    app.app.set_clock(Some(t));
-}
-
-fn order_at(w: &World, channel: &str, ext: &str, qty: &str, price: &str, placed_at: &str) -> Value {
-    json!({"station_id": w.station, "channel": channel, "external_id": ext, "placed_at": placed_at,
-           "lines": [{"product_id": w.peach, "quantity": qty, "unit_price": price}]})
-}
 
 fn close_path(w: &World, period: &str) -> String {
     format!("/api/v1/cooperatives/{}/periods/{period}/close", w.coop)
@@ -42,7 +31,7 @@ async fn alliance_token(app: &TestApp, w: &World) -> String {
 
 /// SPEC §7's month: both orders and the refund in March 2026.
 async fn spec_month(app: &TestApp, w: &World) -> (Value, Value) {
-    at(app, "2026-03-20T10:00:00+08:00");
+    app.set_time(Some("2026-03-20T10:00:00+08:00"));
     let (s, o1) = app
         .post("/api/v1/orders", &w.staff, order_at(w, "own", "O-1", "10", "20.00", "2026-03-10T09:00:00+08:00"))
         .await;
@@ -78,14 +67,14 @@ async fn worked_example_with_the_close(app: TestApp) {
     let (s, v) = app.post(&close_path(&w, "2026-03"), &alliance, json!({})).await;
     assert_eq!((s, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "period_not_ended"), "{v}");
 
-    at(&app, "2026-04-02T09:00:00+08:00");
+    app.set_time(Some("2026-04-02T09:00:00+08:00"));
     // April cannot close before March, nor before it has ended.
     let (s, v) = app.post(&close_path(&w, "2026-04"), &alliance, json!({})).await;
     assert_eq!((s, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "period_not_ended"), "{v}");
-    at(&app, "2026-05-02T09:00:00+08:00");
+    app.set_time(Some("2026-05-02T09:00:00+08:00"));
     let (s, v) = app.post(&close_path(&w, "2026-04"), &alliance, json!({})).await;
     assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "previous_period_open"), "{v}");
-    at(&app, "2026-04-02T09:00:00+08:00");
+    app.set_time(Some("2026-04-02T09:00:00+08:00"));
 
     let (s, c) = app.post(&close_path(&w, "2026-03"), &alliance, json!({})).await;
     assert_eq!(s, StatusCode::OK, "{c}");
@@ -156,7 +145,7 @@ async fn worked_example_with_the_close(app: TestApp) {
 async fn late_bookings_go_to_the_earliest_open_period(app: TestApp) {
     let w = spec_world(&app).await;
     let (o1, o2) = spec_month(&app, &w).await;
-    at(&app, "2026-04-02T09:00:00+08:00");
+    app.set_time(Some("2026-04-02T09:00:00+08:00"));
     let (s, _) = app.post(&close_path(&w, "2026-03"), &app.admin, json!({})).await;
     assert_eq!(s, StatusCode::OK);
 
@@ -210,7 +199,7 @@ async fn late_bookings_go_to_the_earliest_open_period(app: TestApp) {
 async fn concurrent_closes_book_once(app: TestApp) {
     let w = spec_world(&app).await;
     spec_month(&app, &w).await;
-    at(&app, "2026-04-02T09:00:00+08:00");
+    app.set_time(Some("2026-04-02T09:00:00+08:00"));
     let url = format!("{}{}", app.base, close_path(&w, "2026-03"));
     let tasks: Vec<_> = (0..8)
         .map(|_| {
@@ -241,14 +230,14 @@ async fn concurrent_closes_book_once(app: TestApp) {
 async fn deficits_are_carried_and_covered_first(app: TestApp) {
     let w = spec_world(&app).await;
     // March: only L2-floor sales at a low price make the pool negative.
-    at(&app, "2026-03-20T10:00:00+08:00");
+    app.set_time(Some("2026-03-20T10:00:00+08:00"));
     // 100 kg from L1 (floor 12.00) sold at 12.00 through taobao: N = 1140.00, H = 1200.00 → C < 0.
     let (s, o) = app
         .post("/api/v1/orders", &w.staff, order_at(&w, "taobao", "D-1", "100", "12.00", "2026-03-05T10:00:00+08:00"))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{o}");
     assert_eq!(parts(&o), vec![vec!["1200.00", "60.00", "1200.00", "57.00", "57.00", "-174.00"]]);
-    at(&app, "2026-04-02T09:00:00+08:00");
+    app.set_time(Some("2026-04-02T09:00:00+08:00"));
     let (s, c) = app.post(&close_path(&w, "2026-03"), &app.admin, json!({})).await;
     assert_eq!(s, StatusCode::OK, "{c}");
     assert_eq!(
@@ -262,19 +251,19 @@ async fn deficits_are_carried_and_covered_first(app: TestApp) {
         .post("/api/v1/orders", &w.staff, order_at(&w, "own", "D-2", "20", "30.00", "2026-04-05T10:00:00+08:00"))
         .await;
     assert_eq!(s, StatusCode::CREATED);
-    at(&app, "2026-05-01T09:00:00+08:00");
+    app.set_time(Some("2026-05-01T09:00:00+08:00"));
     let (s, c) = app.post(&close_path(&w, "2026-04"), &app.admin, json!({})).await;
     assert_eq!(s, StatusCode::OK, "{c}");
     // The deficit is covered first: B = −174.00 + 120.00, still negative, carried again.
     assert_eq!(c["pool"], "-54.00");
     assert_eq!(balance(&app, &format!("coop:{}:pool", w.coop)).await, "-54.00");
     // May: 10 kg more at 30.00: C 60.00 → B 6.00: R 0.60, D 5.40, T ceil(3.24) = 3.24 to H2 only.
-    at(&app, "2026-05-10T09:00:00+08:00");
+    app.set_time(Some("2026-05-10T09:00:00+08:00"));
     let (s, _) = app
         .post("/api/v1/orders", &w.staff, order_at(&w, "own", "D-3", "10", "30.00", "2026-05-05T10:00:00+08:00"))
         .await;
     assert_eq!(s, StatusCode::CREATED);
-    at(&app, "2026-06-01T09:00:00+08:00");
+    app.set_time(Some("2026-06-01T09:00:00+08:00"));
     let (s, c) = app.post(&close_path(&w, "2026-05"), &app.admin, json!({})).await;
     assert_eq!(s, StatusCode::OK, "{c}");
     assert_eq!(
@@ -294,7 +283,7 @@ async fn deficits_are_carried_and_covered_first(app: TestApp) {
 async fn close_errors_and_scope(app: TestApp) {
     let w = spec_world(&app).await;
     let other = app.tenant(7).await;
-    at(&app, "2026-04-02T09:00:00+08:00");
+    app.set_time(Some("2026-04-02T09:00:00+08:00"));
     let path = close_path(&w, "2026-03");
     // Roles: staff and village users may not close or preview; another alliance sees nothing.
     let village = app.token(Role::Village, ScopeIds { village_id: Some(w.villages[0]), ..Default::default() }).await;
@@ -445,7 +434,7 @@ async fn check_journals(app: &TestApp) {
 async fn journals_pass_beancount_and_hledger(app: TestApp) {
     let w = spec_world(&app).await;
     spec_month(&app, &w).await;
-    at(&app, "2026-04-02T09:00:00+08:00");
+    app.set_time(Some("2026-04-02T09:00:00+08:00"));
     let (s, _) = app.post(&close_path(&w, "2026-03"), &app.admin, json!({})).await;
     assert_eq!(s, StatusCode::OK);
     let (s, _) = app

@@ -2,21 +2,14 @@
 //! exact counts and differences, broken rows with their lines, re-import, platform formats and
 //! encodings, truncated files, resolution, exports and scoping.
 
-use crate::orders::{World, spec_world};
+use crate::orders::{World, order_at, spec_world};
 use hezuo_app::{Role, auth::ScopeIds};
 use hezuo_tests::{TestApp, code, db_tests, json};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-fn at(app: &TestApp, rfc3339: &str) {
-    let t = chrono::DateTime::parse_from_rfc3339(rfc3339).unwrap().with_timezone(&chrono::Utc);
-    app.app.set_clock(Some(t));
-}
-
 async fn place(app: &TestApp, w: &World, channel: &str, ext: &str, qty: &str, price: &str, placed_at: &str) -> Value {
-    let body = json!({"station_id": w.station, "channel": channel, "external_id": ext, "placed_at": placed_at,
-                      "lines": [{"product_id": w.peach, "quantity": qty, "unit_price": price}]});
-    let (s, o) = app.post("/api/v1/orders", &w.staff, body).await;
+    let (s, o) = app.post("/api/v1/orders", &w.staff, order_at(w, channel, ext, qty, price, placed_at)).await;
     assert_eq!(s, StatusCode::CREATED, "{o}");
     o
 }
@@ -30,7 +23,7 @@ async fn upload(app: &TestApp, token: &str, channel: &str, format: &str, body: V
 
 /// Taobao orders of March 2026 (fee 5 %) and what the books expect each to settle.
 async fn march(app: &TestApp, w: &World) {
-    at(app, "2026-03-20T10:00:00+08:00");
+    app.set_time(Some("2026-03-20T10:00:00+08:00"));
     place(app, w, "taobao", "TB-1", "10", "20.00", "2026-03-10T09:00:00+08:00").await; // 200 − 10 = 190.00
     let o2 = place(app, w, "taobao", "TB-2", "5", "20.00", "2026-03-10T10:00:00+08:00").await; // 95.00
     let line = o2["lines"][0]["id"].as_i64().unwrap();

@@ -128,6 +128,12 @@ impl TestApp {
         (status, value)
     }
 
+    /// Sets the app's business clock to an RFC 3339 time (`None`: back to the system clock).
+    pub fn set_time(&self, rfc3339: Option<&str>) {
+        let at = rfc3339.map(|t| chrono::DateTime::parse_from_rfc3339(t).expect("RFC 3339 time").to_utc());
+        self.app.set_clock(at);
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
         self.call("GET", path, Some(token), None).await
     }

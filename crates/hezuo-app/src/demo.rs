@@ -246,13 +246,7 @@ async fn seed_statements(app: &App, alliance_id: i64) -> Result<(), AppError> {
     use std::fmt::Write as _;
     let tz = app.config.timezone;
     let last = Period::of(app.today()).prev();
-    let start = |d: chrono::NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .and_then(|t| t.and_local_timezone(tz).earliest())
-            .map(|t| t.with_timezone(&chrono::Utc))
-            .ok_or_else(|| AppError::Internal("no local midnight".into()))
-    };
-    let (from, to) = (start(last.first_day())?, start(last.next().first_day())?);
+    let (from, to) = (app.local_midnight(last.first_day())?, app.local_midnight(last.next().first_day())?);
     let principal = Principal::Alliance { alliance_id };
     for code in ["taobao", "pdd", "douyin"] {
         let Some(ch) = channel::Entity::find()

@@ -347,7 +347,15 @@ impl App {
 
     /// Today in the deployment's time zone.
     pub fn today(&self) -> NaiveDate {
-        self.now().with_timezone(&self.config.timezone).date_naive()
+        crate::orders::local_day(self, self.now())
+    }
+
+    /// The first instant of local `day` (the deployment's time zone), in UTC.
+    pub(crate) fn local_midnight(&self, day: NaiveDate) -> Result<DateTime<Utc>, AppError> {
+        day.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(self.config.timezone).earliest())
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(|| AppError::Internal(format!("no midnight on {day}")))
     }
 
     /// `GET …/periods/{period}/close`: the booked close, or a preview of it as things stand.

@@ -436,14 +436,7 @@ impl App {
         tracing::debug!(statement = id, "statement items matched");
 
         let Some((from, to)) = range else { return Ok(()) };
-        let tz = self.config.timezone;
-        let start = |d: NaiveDate| {
-            d.and_hms_opt(0, 0, 0)
-                .and_then(|t| t.and_local_timezone(tz).earliest())
-                .map(|t| t.with_timezone(&Utc))
-                .ok_or_else(|| AppError::Internal(format!("no midnight on {d}")))
-        };
-        let (lo, hi) = (start(from)?, start(to + Days::new(1))?);
+        let (lo, hi) = (self.local_midnight(from)?, self.local_midnight(to + Days::new(1))?);
         let sql = format!(
             "INSERT INTO statement_items (statement_id, external_id, order_id, status, statement_amount, book_amount, difference, rows) \
              SELECT ?, o.external_id, o.id, 'missing_in_statement', NULL, {BOOK}, -({BOOK}), 0 \
