@@ -1,13 +1,14 @@
 //! The double-entry ledger (SPEC §4 account names): booking a transaction with its postings and
 //! the per-account per-day sums in the caller's database transaction, and reading accounts.
 
+use crate::exec::Exec;
 use crate::{App, AppError, Page, PageRequest, Principal};
 use chrono::NaiveDate;
 use hezuo_core::Money;
 use hezuo_db::entities::{account_day, basis_day, household, ledger_transaction, posting};
 use hezuo_db::sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use hezuo_db::sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -42,7 +43,7 @@ pub(crate) struct Booking<'a> {
 
 /// Books a balanced transaction: its postings (zero amounts are left out) and the per-day sums,
 /// upserted in key order so that concurrent bookings lock them in one order.
-pub(crate) async fn book(db: &impl ConnectionTrait, b: Booking<'_>, entries: Vec<Entry>) -> Result<i64, AppError> {
+pub(crate) async fn book(db: &impl Exec, b: Booking<'_>, entries: Vec<Entry>) -> Result<i64, AppError> {
     let sum: i128 = entries.iter().map(|e| i128::from(e.amount.cents())).sum();
     if sum != 0 {
         return Err(AppError::Internal(format!("unbalanced {} transaction ({sum} cents)", b.kind)));
@@ -58,7 +59,10 @@ pub(crate) async fn book(db: &impl ConnectionTrait, b: Booking<'_>, entries: Vec
         created_at: Set(crate::now()),
         ..Default::default()
     };
-    let tx = ledger_transaction::Entity::insert(t).exec(db).await?.last_insert_id;
+    let mut insert = ledger_transaction::Entity::insert(t).into_query();
+    insert.returning_col(ledger_transaction::Column::Id);
+    let (tx,): (i64,) =
+        db.row(db.build(&insert)).await?.ok_or(AppError::Internal("ledger transaction not written".into()))?;
     let entries: Vec<Entry> = entries.into_iter().filter(|e| e.amount != Money::ZERO).collect();
     let mut days: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
     for e in &entries {
@@ -80,7 +84,7 @@ pub(crate) async fn book(db: &impl ConnectionTrait, b: Booking<'_>, entries: Vec
         })
         .collect();
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        posting::Entity::insert_many(chunk.to_vec()).exec_without_returning(db).await?;
+        db.execute(posting::Entity::insert_many(chunk.to_vec()).build(db.backend())).await?;
     }
     let sums: Vec<account_day::ActiveModel> = days
         .into_iter()
@@ -94,19 +98,17 @@ pub(crate) async fn book(db: &impl ConnectionTrait, b: Booking<'_>, entries: Vec
         .collect();
     // Chunks keep the key order: every booking locks the rows of the sums in one order.
     for chunk in sums.chunks(ROWS_PER_INSERT) {
-        account_day::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([
-                    account_day::Column::AllianceId,
-                    account_day::Column::Account,
-                    account_day::Column::Day,
-                ])
-                .value(account_day::Column::Amount, Expr::cust("account_days.amount + excluded.amount"))
-                .value(account_day::Column::Postings, Expr::cust("account_days.postings + excluded.postings"))
-                .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
+        let upsert = account_day::Entity::insert_many(chunk.to_vec()).on_conflict(
+            OnConflict::columns([
+                account_day::Column::AllianceId,
+                account_day::Column::Account,
+                account_day::Column::Day,
+            ])
+            .value(account_day::Column::Amount, Expr::cust("account_days.amount + excluded.amount"))
+            .value(account_day::Column::Postings, Expr::cust("account_days.postings + excluded.postings"))
+            .to_owned(),
+        );
+        db.execute(upsert.build(db.backend())).await?;
     }
     let mut basis: BTreeMap<i64, i64> = BTreeMap::new();
     for (household, amount) in &b.basis {
@@ -124,18 +126,16 @@ pub(crate) async fn book(db: &impl ConnectionTrait, b: Booking<'_>, entries: Vec
         })
         .collect();
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        basis_day::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([
-                    basis_day::Column::CooperativeId,
-                    basis_day::Column::Day,
-                    basis_day::Column::HouseholdId,
-                ])
-                .value(basis_day::Column::Amount, Expr::cust("basis_days.amount + excluded.amount"))
-                .to_owned(),
-            )
-            .exec(db)
-            .await?;
+        let upsert = basis_day::Entity::insert_many(chunk.to_vec()).on_conflict(
+            OnConflict::columns([
+                basis_day::Column::CooperativeId,
+                basis_day::Column::Day,
+                basis_day::Column::HouseholdId,
+            ])
+            .value(basis_day::Column::Amount, Expr::cust("basis_days.amount + excluded.amount"))
+            .to_owned(),
+        );
+        db.execute(upsert.build(db.backend())).await?;
     }
     Ok(tx)
 }

@@ -7,6 +7,7 @@ pub mod catalog;
 mod config;
 pub mod demo;
 mod error;
+mod exec;
 pub mod export;
 pub mod ledger;
 pub mod orders;
@@ -34,6 +35,9 @@ pub struct App {
     /// SQLite has one writer at a time. Queuing write transactions here, instead of letting
     /// them meet SQLite's busy handler (which sleeps and retries), keeps tail latency low.
     sqlite_writer: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// The writer that books orders on a SQLite file (`orders::intake`); PostgreSQL books each
+    /// order in its own transaction.
+    intake: Option<orders::OrderIntake>,
     /// The business clock: when refunds are booked and which periods have ended. The system
     /// clock unless set (tests and simulations replay months in minutes).
     clock: Arc<std::sync::RwLock<Option<chrono::DateTime<chrono::Utc>>>>,
@@ -48,7 +52,11 @@ impl App {
         hezuo_db::migrate(&db).await?;
         let sqlite_writer =
             (hezuo_db::backend(&db) == hezuo_db::Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
-        Ok(App { db, config: Arc::new(config), sqlite_writer, clock: Arc::default() })
+        let intake = match (&sqlite_writer, hezuo_db::sqlite_file(&config.database_url)) {
+            (Some(turn), Some(file)) => Some(orders::OrderIntake::start_sqlite(&file, turn.clone())?),
+            _ => None,
+        };
+        Ok(App { db, config: Arc::new(config), sqlite_writer, intake, clock: Arc::default() })
     }
 
     /// Waits for this process's turn to write (SQLite only; PostgreSQL writers run side by

@@ -2,6 +2,7 @@
 //! zone, closed in order and once. A close books reserve, rebates by basis and dividends by
 //! capital in one transaction and is kept with every line it paid.
 
+use crate::exec::Exec;
 use crate::ledger::{Booking, COOPERATIVE_WIDE, Entry, book};
 use crate::{Actor, App, AppError, Principal, scope};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
@@ -12,8 +13,8 @@ use hezuo_db::entities::{
 };
 use hezuo_db::sea_orm::sea_query::{Expr, LockType};
 use hezuo_db::sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Set, TransactionTrait,
 };
 use hezuo_ledger::RuleSet;
 use serde::Serialize;
@@ -78,19 +79,14 @@ impl fmt::Display for Period {
 /// the earliest open one. Locks the cooperative's row against a concurrent close (PostgreSQL:
 /// `FOR KEY SHARE`, which bookings share and a close's `FOR UPDATE` waits for); on SQLite the
 /// writer turn already serialises them. Call it inside the booking's transaction.
-pub(crate) async fn booking_day(
-    db: &impl ConnectionTrait,
-    cooperative_id: i64,
-    local: NaiveDate,
-) -> Result<NaiveDate, AppError> {
-    let closed: Option<Option<NaiveDate>> = cooperative::Entity::find_by_id(cooperative_id)
+pub(crate) async fn booking_day(db: &impl Exec, cooperative_id: i64, local: NaiveDate) -> Result<NaiveDate, AppError> {
+    let q = cooperative::Entity::find_by_id(cooperative_id)
         .select_only()
         .column(cooperative::Column::ClosedThrough)
         .lock(LockType::KeyShare)
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(match closed.flatten() {
+        .build(db.backend());
+    let closed: Option<(Option<NaiveDate>,)> = db.row(q).await?;
+    Ok(match closed.and_then(|c| c.0) {
         Some(through) if local <= through => through + Days::new(1),
         _ => local,
     })
@@ -98,30 +94,46 @@ pub(crate) async fn booking_day(
 
 /// The rule version in force on `day` (SPEC §3).
 pub(crate) async fn rule_version_on(
-    db: &impl ConnectionTrait,
+    db: &impl Exec,
     cooperative_id: i64,
     day: NaiveDate,
 ) -> Result<(i64, RuleSet), AppError> {
-    let v = rule_version::Entity::find()
+    let q = rule_version::Entity::find()
+        .select_only()
+        .columns([
+            rule_version::Column::Id,
+            rule_version::Column::HouseholdShare,
+            rule_version::Column::StationFeeRate,
+            rule_version::Column::CollectiveRate,
+            rule_version::Column::ReserveRate,
+            rule_version::Column::RebateRate,
+        ])
         .filter(rule_version::Column::CooperativeId.eq(cooperative_id))
         .filter(rule_version::Column::EffectiveFrom.lte(day))
         .order_by(rule_version::Column::EffectiveFrom, Order::Desc)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::Invalid {
-            code: "no_rules",
-            field: None,
-            message: format!("the cooperative has no rules in force on {day}"),
-        })?;
-    let r = |x| crate::setup::stored_rate(x);
+        .limit(1)
+        .build(db.backend());
+    let (id, household_share, station_fee_rate, collective_rate, reserve_rate, rebate_rate): (
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+    ) = db.row(q).await?.ok_or_else(|| AppError::Invalid {
+        code: "no_rules",
+        field: None,
+        message: format!("the cooperative has no rules in force on {day}"),
+    })?;
+    let r = crate::setup::stored_rate;
     let rules = RuleSet {
-        household_share: r(v.household_share)?,
-        station_fee_rate: r(v.station_fee_rate)?,
-        collective_rate: r(v.collective_rate)?,
-        reserve_rate: r(v.reserve_rate)?,
-        rebate_rate: r(v.rebate_rate)?,
+        household_share: r(household_share)?,
+        station_fee_rate: r(station_fee_rate)?,
+        collective_rate: r(collective_rate)?,
+        reserve_rate: r(reserve_rate)?,
+        rebate_rate: r(rebate_rate)?,
     };
-    Ok((v.id, rules))
+    Ok((id, rules))
 }
 
 /// A household's rebate: its basis in the period and what it was paid.

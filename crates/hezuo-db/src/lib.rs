@@ -41,6 +41,16 @@ pub fn sqlite_url(path: &std::path::Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
 }
 
+/// The file of a SQLite URL; `None` for an in-memory database or another backend.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    use std::str::FromStr;
+    if Backend::of_url(url) != Some(Backend::Sqlite) || url.contains(":memory:") || url.contains("mode=memory") {
+        return None;
+    }
+    let opts = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+    Some(opts.get_filename().to_owned())
+}
+
 /// Opens a pool. SQLite files are created if missing and run with WAL, foreign keys, a busy
 /// timeout and `synchronous=NORMAL` (durable at every checkpoint, safe against corruption).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, ConnectError> {

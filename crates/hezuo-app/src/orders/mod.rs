@@ -1,9 +1,11 @@
 //! Orders (API.md "Orders"): intake with FIFO lot draw and attribution (SPEC §4), refunds and
 //! cancellation (SPEC §5), shipping status. Every operation is one database transaction.
 
+mod intake;
 mod place;
 mod refund;
 
+pub(crate) use intake::OrderIntake;
 pub use place::*;
 pub use refund::*;
 

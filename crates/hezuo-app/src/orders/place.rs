@@ -2,6 +2,7 @@
 //! attribution and postings — one transaction.
 
 use super::{OrderStatus, OrderView, order_writer};
+use crate::exec::{Exec, Row};
 use crate::ledger::{Booking, Entry, book};
 use crate::{Actor, App, AppError, Principal, now, scope};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
@@ -10,8 +11,8 @@ use hezuo_core::{Money, Quantity};
 use hezuo_db::entities::{channel, lot, order, order_line, order_part, product, rule_version, station, stock_movement};
 use hezuo_db::sea_orm::sea_query::{Alias, CaseStatement, Expr, ExprTrait, LockType, Query};
 use hezuo_db::sea_orm::{
-    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, FromQueryResult, JoinType, NotSet, Order as SortOrder,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, TransactionTrait,
+    ColumnTrait, Condition, DbErr, EntityTrait, FromQueryResult, JoinType, NotSet, Order as SortOrder, QueryFilter,
+    QueryOrder, QueryResult, QuerySelect, QueryTrait, Set, TransactionTrait,
 };
 use hezuo_ledger::{Amounts, Draw, RuleSet, attribute_line, gross};
 use serde::{Deserialize, Serialize};
@@ -156,7 +157,7 @@ const LOT_BATCH: u64 = 8;
 
 /// An open lot as the draw needs it, with its product's name and status (read in the same
 /// query, which also checks that the product is the station's).
-#[derive(Debug, FromQueryResult)]
+#[derive(Debug)]
 struct OpenLot {
     id: i64,
     product_id: i64,
@@ -169,11 +170,49 @@ struct OpenLot {
     product_status: String,
 }
 
+impl Row for OpenLot {
+    fn sea(r: &QueryResult) -> Result<Self, DbErr> {
+        Ok(Self::from(<OpenLotRow as Row>::sea(r)?))
+    }
+    fn lite(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self::from(<OpenLotRow as Row>::lite(r)?))
+    }
+}
+
+type OpenLotRow = (i64, i64, i64, i64, i64, i64, DateTime<Utc>, String, String);
+
+impl From<OpenLotRow> for OpenLot {
+    fn from(r: OpenLotRow) -> Self {
+        let (
+            id,
+            product_id,
+            household_id,
+            village_id,
+            remaining,
+            floor_price,
+            received_at,
+            product_name,
+            product_status,
+        ) = r;
+        OpenLot {
+            id,
+            product_id,
+            household_id,
+            village_id,
+            remaining,
+            floor_price,
+            received_at,
+            product_name,
+            product_status,
+        }
+    }
+}
+
 /// The station's product's open lots in FIFO order, locked, until their remaining covers
 /// `need` (all of them when it cannot be covered, so that the shortfall can be reported
 /// exactly). Empty when the product has no open lot or is not the station's.
 async fn open_lots_covering(
-    txn: &DatabaseTransaction,
+    db: &impl Exec,
     station_id: i64,
     product_id: i64,
     need: i64,
@@ -200,7 +239,10 @@ async fn open_lots_covering(
             )
             .filter(lot::Column::ProductId.eq(product_id))
             .filter(product::Column::StationId.eq(station_id))
-            .filter(lot::Column::Remaining.gt(0))
+            // A literal, not a parameter: only then may the database use the partial index of
+            // open lots without re-planning for every value bound (SQLite re-prepares the
+            // statement; PostgreSQL's generic plan could not use the index at all).
+            .filter(Expr::col(lot::Column::Remaining).gt(Expr::cust("0")))
             .order_by(lot::Column::ReceivedAt, SortOrder::Asc)
             .order_by(lot::Column::Id, SortOrder::Asc)
             .limit(LOT_BATCH);
@@ -214,7 +256,7 @@ async fn open_lots_covering(
         }
         // Lock the lots only (PostgreSQL; SQLite has the writer turn).
         QueryTrait::query(&mut q).lock_with_tables(LockType::Update, [lot::Entity]);
-        let batch = q.into_model::<OpenLot>().all(txn).await?;
+        let batch: Vec<OpenLot> = db.rows(q.build(db.backend())).await?;
         let done = (batch.len() as u64) < LOT_BATCH;
         have += batch.iter().map(|l| l.remaining).sum::<i64>();
         found.extend(batch);
@@ -273,12 +315,12 @@ impl OrderContext {
 }
 
 /// The station, channel and rules an order is booked with.
-struct Booked<'a> {
+pub(crate) struct Booked {
     station_id: i64,
     alliance_id: i64,
     cooperative_id: i64,
     channel_id: i64,
-    channel_code: &'a str,
+    channel_code: String,
     fee_rate: hezuo_core::Rate,
     /// The rules in force on the local day of `placed_at`, if any.
     rules: Option<RuleSet>,
@@ -332,21 +374,31 @@ impl App {
         if let (Some(id), Some(stored)) = (cx.existing_id, cx.existing_hash.as_deref()) {
             return self.replay(p, id, stored, &hash).await;
         }
-        let ctx = Booked {
-            station_id: cx.station_id,
-            alliance_id: cx.alliance_id,
-            cooperative_id: cx.cooperative_id,
-            channel_id,
-            channel_code,
-            fee_rate: crate::setup::stored_rate(fee_rate)?,
-            rules: cx.rules(local).ok(),
+        let external_id = req.external_id.clone();
+        let intake = Intake {
+            actor: *actor,
+            booked: Booked {
+                station_id: cx.station_id,
+                alliance_id: cx.alliance_id,
+                cooperative_id: cx.cooperative_id,
+                channel_id,
+                channel_code: channel_code.to_owned(),
+                fee_rate: crate::setup::stored_rate(fee_rate)?,
+                rules: cx.rules(local).ok(),
+            },
+            hash: hash.clone(),
+            placed_at,
+            local,
+            req,
         };
-
-        let booked = {
-            let _turn = self.write_turn().await;
-            let txn = self.db.begin().await?;
-            let booked = self.book_order(&txn, actor, &req, &ctx, &hash, placed_at, local).await;
-            crate::finish(txn, booked).await
+        let booked = match &self.intake {
+            Some(writer) => writer.book(intake).await,
+            None => {
+                let _turn = self.write_turn().await;
+                let txn = self.db.begin().await?;
+                let booked = book_order(&txn, &intake).await;
+                crate::finish(txn, booked).await
+            }
         };
         match booked {
             Ok(order) => Ok(Placed { order, created: true }),
@@ -354,7 +406,7 @@ impl App {
                 // A concurrent request with the same (channel, external_id) won the race.
                 let existing = order::Entity::find()
                     .filter(order::Column::ChannelId.eq(channel_id))
-                    .filter(order::Column::ExternalId.eq(req.external_id.as_str()))
+                    .filter(order::Column::ExternalId.eq(external_id.as_str()))
                     .one(&self.db)
                     .await?
                     .ok_or(AppError::Internal("order vanished".into()))?;
@@ -432,214 +484,223 @@ impl App {
         }
         Ok(Placed { order: self.get_order(p, id).await?, created: false })
     }
+}
 
-    /// Writes the order; the view is built from what was written (no read-back).
-    #[allow(clippy::too_many_arguments)]
-    async fn book_order(
-        &self,
-        txn: &DatabaseTransaction,
-        actor: &Actor,
-        req: &PlaceOrder,
-        ctx: &Booked<'_>,
-        hash: &str,
-        placed_at: DateTime<Utc>,
-        local: NaiveDate,
-    ) -> Result<OrderView, AppError> {
-        // The booking date, read under the cooperative's lock against a concurrent close.
-        let day = crate::periods::booking_day(txn, ctx.cooperative_id, local).await?;
-        let rules = match ctx.rules {
-            Some(r) if day == local => r,
-            _ => crate::periods::rule_version_on(txn, ctx.cooperative_id, day).await?.1,
-        };
-        let mut totals = (Money::ZERO, Money::ZERO);
-        for l in &req.lines {
-            let g = gross(l.quantity, l.unit_price)?;
-            let f = Money::round(ctx.fee_rate.to_decimal() * g.to_decimal())?;
-            totals = (totals.0.checked_add(g)?, totals.1.checked_add(f)?);
-        }
-        let t = now();
-        // The order row first: it claims (channel, external_id), and on SQLite the first write
-        // takes the database's write lock for the whole transaction.
-        let mut o = order::Model {
-            id: 0,
-            station_id: ctx.station_id,
-            alliance_id: ctx.alliance_id,
-            cooperative_id: ctx.cooperative_id,
-            channel_id: ctx.channel_id,
-            external_id: req.external_id.clone(),
-            request_hash: hash.to_owned(),
-            placed_at,
-            booking_date: day,
-            status: OrderStatus::Placed.as_str().to_owned(),
-            tracking_number: None,
-            gross: totals.0.cents(),
-            fee: totals.1.cents(),
-            refunded: 0,
-            created_at: t,
-            updated_at: t,
-        };
-        let mut row: order::ActiveModel = o.clone().into();
-        row.id = NotSet;
-        o.id = order::Entity::insert(row).exec(txn).await?.last_insert_id;
+/// Everything an order's transaction needs, owned: it may run on the SQLite order writer's
+/// thread.
+pub(crate) struct Intake {
+    actor: Actor,
+    req: PlaceOrder,
+    booked: Booked,
+    hash: String,
+    placed_at: DateTime<Utc>,
+    local: NaiveDate,
+}
 
-        // Lock only the lots the order can draw: per product (in id order, so concurrent
-        // orders lock in one order and cannot deadlock), the oldest open lots until they cover
-        // what the order's lines need of it.
-        let mut product_ids: Vec<i64> = req.lines.iter().map(|l| l.product_id).collect();
-        product_ids.sort_unstable();
-        product_ids.dedup();
-        let mut lots: Vec<OpenLot> = Vec::new();
-        for pid in &product_ids {
-            let need: i64 = req.lines.iter().filter(|l| l.product_id == *pid).map(|l| l.quantity.thousandths()).sum();
-            lots.extend(open_lots_covering(txn, ctx.station_id, *pid, need).await?);
-        }
-        // Name and status of each product; those without an open lot are read on their own.
-        let mut products: HashMap<i64, (String, String)> =
-            lots.iter().map(|l| (l.product_id, (l.product_name.clone(), l.product_status.clone()))).collect();
-        let unseen: Vec<i64> = product_ids.iter().copied().filter(|id| !products.contains_key(id)).collect();
-        if !unseen.is_empty() {
-            let rows: Vec<(i64, String, String)> = product::Entity::find()
-                .select_only()
-                .columns([product::Column::Id, product::Column::Name, product::Column::Status])
-                .filter(product::Column::Id.is_in(unseen))
-                .filter(product::Column::StationId.eq(ctx.station_id))
-                .into_tuple()
-                .all(txn)
-                .await?;
-            products.extend(rows.into_iter().map(|(id, name, status)| (id, (name, status))));
-        }
-        for (i, l) in req.lines.iter().enumerate() {
-            match products.get(&l.product_id) {
-                None => {
-                    return Err(AppError::unknown_reference(&line_field(i, "product_id"), "product of the station"));
-                }
-                Some((name, status)) if status != ProductStatus::Listed.as_str() => {
-                    return Err(AppError::Invalid {
-                        code: "product_not_listed",
-                        field: Some(line_field(i, "product_id")),
-                        message: format!("{name} is {status}, not listed"),
-                    });
-                }
-                Some(_) => {}
-            }
-        }
-
-        // Draw and attribute every line before writing any of them.
-        let mut left: HashMap<i64, i64> = lots.iter().map(|l| (l.id, l.remaining)).collect();
-        let mut taken: BTreeMap<i64, i64> = BTreeMap::new();
-        let mut planned = Vec::with_capacity(req.lines.len());
-        for (i, l) in req.lines.iter().enumerate() {
-            let candidates: Vec<(i64, Quantity)> = lots
-                .iter()
-                .filter(|x| x.product_id == l.product_id)
-                .map(|x| (x.id, Quantity::from_thousandths(left.get(&x.id).copied().unwrap_or(0))))
-                .collect();
-            let draws: Vec<(&OpenLot, i64)> = match catalog::fifo_draw(&candidates, l.quantity) {
-                Ok(d) => d
-                    .into_iter()
-                    .filter_map(|(id, q)| lots.iter().find(|x| x.id == id).map(|lt| (lt, q.thousandths())))
-                    .collect(),
-                Err(available) => {
-                    let name = products.get(&l.product_id).map_or("", |p| p.0.as_str());
-                    return Err(AppError::Invalid {
-                        code: "insufficient_stock",
-                        field: Some(line_field(i, "quantity")),
-                        message: format!(
-                            "{name} (product {}): {available} available, {} ordered",
-                            l.product_id, l.quantity
-                        ),
-                    });
-                }
-            };
-            for (lt, q) in &draws {
-                *left.entry(lt.id).or_default() -= q;
-                *taken.entry(lt.id).or_default() += q;
-            }
-            let pure: Vec<Draw> = draws
-                .iter()
-                .map(|(lt, q)| Draw {
-                    quantity: Quantity::from_thousandths(*q),
-                    floor_price: Money::from_cents(lt.floor_price),
-                })
-                .collect();
-            let amounts = attribute_line(l.quantity, l.unit_price, ctx.fee_rate, &rules, &pure)
-                .map_err(|e| AppError::Internal(e.to_string()))?;
-            planned.push(PlannedLine { req: l, draws, amounts });
-        }
-
-        let written = write_lines(txn, o.id, &planned).await?;
-        draw_lots(txn, &taken).await?;
-        let mut movements = Vec::with_capacity(written.parts.len());
-        let mut entries = Vec::with_capacity(written.parts.len() * 6);
-        let mut basis = Vec::with_capacity(written.parts.len());
-        // Parts were written in plan order: line by line, draw by draw.
-        let plan = planned.iter().flat_map(|pl| pl.amounts.iter().map(move |a| (pl.req.product_id, a)));
-        for (part, (product_id, a)) in written.parts.iter().zip(plan) {
-            entries.extend(part_entries(a, ctx.channel_code, part, ctx.cooperative_id, ctx.station_id, 1)?);
-            basis.push((part.household_id, a.gross.checked_sub(a.fee)?));
-            movements.push(stock_movement::ActiveModel {
-                lot_id: Set(part.lot_id),
-                product_id: Set(product_id),
-                kind: Set(MovementKind::Sale.as_str().to_owned()),
-                quantity: Set(-part.quantity),
-                reason: Set(None),
-                note: Set(None),
-                order_line_id: Set(Some(part.line_id)),
-                actor_user_id: Set(actor.user_id),
-                actor_token_id: Set(actor.token_id),
-                created_at: Set(t),
-                ..Default::default()
-            });
-        }
-        for chunk in movements.chunks(BATCH) {
-            stock_movement::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
-        }
-        book(
-            txn,
-            Booking {
-                kind: "sale",
-                cooperative_id: ctx.cooperative_id,
-                alliance_id: ctx.alliance_id,
-                order_id: Some(o.id),
-                refund_id: None,
-                booking_date: day,
-                memo: format!("order {} {}:{}", o.id, ctx.channel_code, req.external_id),
-                basis,
-            },
-            entries,
-        )
-        .await?;
-        super::view_of(o, ctx.channel_code.to_owned(), written.lines, &written.parts)
+/// Writes the order in the caller's transaction; the view is built from what was written (no
+/// read-back).
+pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderView, AppError> {
+    let Intake { actor, req, booked: ctx, hash, placed_at, local } = intake;
+    let (placed_at, local) = (*placed_at, *local);
+    // The booking date, read under the cooperative's lock against a concurrent close.
+    let day = crate::periods::booking_day(db, ctx.cooperative_id, local).await?;
+    let rules = match ctx.rules {
+        Some(r) if day == local => r,
+        _ => crate::periods::rule_version_on(db, ctx.cooperative_id, day).await?.1,
+    };
+    let mut totals = (Money::ZERO, Money::ZERO);
+    for l in &req.lines {
+        let g = gross(l.quantity, l.unit_price)?;
+        let f = Money::round(ctx.fee_rate.to_decimal() * g.to_decimal())?;
+        totals = (totals.0.checked_add(g)?, totals.1.checked_add(f)?);
     }
+    let t = now();
+    // The order row first: it claims (channel, external_id), and on SQLite the first write
+    // takes the database's write lock for the whole transaction.
+    let mut o = order::Model {
+        id: 0,
+        station_id: ctx.station_id,
+        alliance_id: ctx.alliance_id,
+        cooperative_id: ctx.cooperative_id,
+        channel_id: ctx.channel_id,
+        external_id: req.external_id.clone(),
+        request_hash: hash.to_owned(),
+        placed_at,
+        booking_date: day,
+        status: OrderStatus::Placed.as_str().to_owned(),
+        tracking_number: None,
+        gross: totals.0.cents(),
+        fee: totals.1.cents(),
+        refunded: 0,
+        created_at: t,
+        updated_at: t,
+    };
+    let mut row: order::ActiveModel = o.clone().into();
+    row.id = NotSet;
+    let mut insert = order::Entity::insert(row).into_query();
+    insert.returning_col(order::Column::Id);
+    let (id,): (i64,) = db.row(db.build(&insert)).await?.ok_or(AppError::Internal("order not written".into()))?;
+    o.id = id;
+
+    // Lock only the lots the order can draw: per product (in id order, so concurrent
+    // orders lock in one order and cannot deadlock), the oldest open lots until they cover
+    // what the order's lines need of it.
+    let mut product_ids: Vec<i64> = req.lines.iter().map(|l| l.product_id).collect();
+    product_ids.sort_unstable();
+    product_ids.dedup();
+    let mut lots: Vec<OpenLot> = Vec::new();
+    for pid in &product_ids {
+        let need: i64 = req.lines.iter().filter(|l| l.product_id == *pid).map(|l| l.quantity.thousandths()).sum();
+        lots.extend(open_lots_covering(db, ctx.station_id, *pid, need).await?);
+    }
+    // Name and status of each product; those without an open lot are read on their own.
+    let mut products: HashMap<i64, (String, String)> =
+        lots.iter().map(|l| (l.product_id, (l.product_name.clone(), l.product_status.clone()))).collect();
+    let unseen: Vec<i64> = product_ids.iter().copied().filter(|id| !products.contains_key(id)).collect();
+    if !unseen.is_empty() {
+        let q = product::Entity::find()
+            .select_only()
+            .columns([product::Column::Id, product::Column::Name, product::Column::Status])
+            .filter(product::Column::Id.is_in(unseen))
+            .filter(product::Column::StationId.eq(ctx.station_id))
+            .build(db.backend());
+        let rows: Vec<(i64, String, String)> = db.rows(q).await?;
+        products.extend(rows.into_iter().map(|(id, name, status)| (id, (name, status))));
+    }
+    for (i, l) in req.lines.iter().enumerate() {
+        match products.get(&l.product_id) {
+            None => {
+                return Err(AppError::unknown_reference(&line_field(i, "product_id"), "product of the station"));
+            }
+            Some((name, status)) if status != ProductStatus::Listed.as_str() => {
+                return Err(AppError::Invalid {
+                    code: "product_not_listed",
+                    field: Some(line_field(i, "product_id")),
+                    message: format!("{name} is {status}, not listed"),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+
+    // Draw and attribute every line before writing any of them.
+    let mut left: HashMap<i64, i64> = lots.iter().map(|l| (l.id, l.remaining)).collect();
+    let mut taken: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut planned = Vec::with_capacity(req.lines.len());
+    for (i, l) in req.lines.iter().enumerate() {
+        let candidates: Vec<(i64, Quantity)> = lots
+            .iter()
+            .filter(|x| x.product_id == l.product_id)
+            .map(|x| (x.id, Quantity::from_thousandths(left.get(&x.id).copied().unwrap_or(0))))
+            .collect();
+        let draws: Vec<(&OpenLot, i64)> = match catalog::fifo_draw(&candidates, l.quantity) {
+            Ok(d) => d
+                .into_iter()
+                .filter_map(|(id, q)| lots.iter().find(|x| x.id == id).map(|lt| (lt, q.thousandths())))
+                .collect(),
+            Err(available) => {
+                let name = products.get(&l.product_id).map_or("", |p| p.0.as_str());
+                return Err(AppError::Invalid {
+                    code: "insufficient_stock",
+                    field: Some(line_field(i, "quantity")),
+                    message: format!(
+                        "{name} (product {}): {available} available, {} ordered",
+                        l.product_id, l.quantity
+                    ),
+                });
+            }
+        };
+        for (lt, q) in &draws {
+            *left.entry(lt.id).or_default() -= q;
+            *taken.entry(lt.id).or_default() += q;
+        }
+        let pure: Vec<Draw> = draws
+            .iter()
+            .map(|(lt, q)| Draw {
+                quantity: Quantity::from_thousandths(*q),
+                floor_price: Money::from_cents(lt.floor_price),
+            })
+            .collect();
+        let amounts = attribute_line(l.quantity, l.unit_price, ctx.fee_rate, &rules, &pure)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        planned.push(PlannedLine { req: l, draws, amounts });
+    }
+
+    let written = write_lines(db, o.id, &planned).await?;
+    draw_lots(db, &taken).await?;
+    let mut movements = Vec::with_capacity(written.parts.len());
+    let mut entries = Vec::with_capacity(written.parts.len() * 6);
+    let mut basis = Vec::with_capacity(written.parts.len());
+    // Parts were written in plan order: line by line, draw by draw.
+    let plan = planned.iter().flat_map(|pl| pl.amounts.iter().map(move |a| (pl.req.product_id, a)));
+    for (part, (product_id, a)) in written.parts.iter().zip(plan) {
+        entries.extend(part_entries(a, &ctx.channel_code, part, ctx.cooperative_id, ctx.station_id, 1)?);
+        basis.push((part.household_id, a.gross.checked_sub(a.fee)?));
+        movements.push(stock_movement::ActiveModel {
+            lot_id: Set(part.lot_id),
+            product_id: Set(product_id),
+            kind: Set(MovementKind::Sale.as_str().to_owned()),
+            quantity: Set(-part.quantity),
+            reason: Set(None),
+            note: Set(None),
+            order_line_id: Set(Some(part.line_id)),
+            actor_user_id: Set(actor.user_id),
+            actor_token_id: Set(actor.token_id),
+            created_at: Set(t),
+            ..Default::default()
+        });
+    }
+    for chunk in movements.chunks(BATCH) {
+        db.execute(stock_movement::Entity::insert_many(chunk.to_vec()).build(db.backend())).await?;
+    }
+    book(
+        db,
+        Booking {
+            kind: "sale",
+            cooperative_id: ctx.cooperative_id,
+            alliance_id: ctx.alliance_id,
+            order_id: Some(o.id),
+            refund_id: None,
+            booking_date: day,
+            memo: format!("order {} {}:{}", o.id, ctx.channel_code, req.external_id),
+            basis,
+        },
+        entries,
+    )
+    .await?;
+    super::view_of(o, ctx.channel_code.to_owned(), written.lines, &written.parts)
 }
 
 /// Inserts the order's lines (one statement, their ids returned) and their lot parts.
-async fn write_lines(
-    txn: &DatabaseTransaction,
-    order_id: i64,
-    planned: &[PlannedLine<'_>],
-) -> Result<Written, AppError> {
-    let rows: Vec<order_line::ActiveModel> = planned
+async fn write_lines(db: &impl Exec, order_id: i64, planned: &[PlannedLine<'_>]) -> Result<Written, AppError> {
+    let mut lines: Vec<order_line::Model> = planned
         .iter()
         .enumerate()
-        .map(|(i, pl)| order_line::ActiveModel {
-            order_id: Set(order_id),
-            line_no: Set(i as i32 + 1),
-            product_id: Set(pl.req.product_id),
-            quantity: Set(pl.req.quantity.thousandths()),
-            unit_price: Set(pl.req.unit_price.cents()),
-            gross: Set(pl.amounts.iter().map(|a| a.gross.cents()).sum()),
-            fee: Set(pl.amounts.iter().map(|a| a.fee.cents()).sum()),
-            refunded: Set(0),
-            returned: Set(0),
-            ..Default::default()
+        .map(|(i, pl)| order_line::Model {
+            id: 0,
+            order_id,
+            line_no: i as i32 + 1,
+            product_id: pl.req.product_id,
+            quantity: pl.req.quantity.thousandths(),
+            unit_price: pl.req.unit_price.cents(),
+            gross: pl.amounts.iter().map(|a| a.gross.cents()).sum(),
+            fee: pl.amounts.iter().map(|a| a.fee.cents()).sum(),
+            refunded: 0,
+            returned: 0,
         })
         .collect();
-    // At most MAX_LINES rows: one statement.
-    let mut lines = order_line::Entity::insert_many(rows).exec_with_returning(txn).await?;
-    lines.sort_by_key(|l| l.line_no);
-    if lines.len() != planned.len() {
-        return Err(AppError::Internal(format!("{} of {} order lines written", lines.len(), planned.len())));
+    let rows = lines.iter().map(|l| {
+        let mut am: order_line::ActiveModel = l.clone().into();
+        am.id = NotSet;
+        am
+    });
+    // At most MAX_LINES rows: one statement; the ids come back in no promised order.
+    let mut insert = order_line::Entity::insert_many(rows).into_query();
+    insert.returning(Query::returning().columns([order_line::Column::Id, order_line::Column::LineNo]));
+    let ids: HashMap<i32, i64> =
+        db.rows::<(i64, i32)>(db.build(&insert)).await?.into_iter().map(|(id, n)| (n, id)).collect();
+    for l in &mut lines {
+        l.id = *ids.get(&l.line_no).ok_or(AppError::Internal(format!("order line {} not written", l.line_no)))?;
     }
     let mut parts = Vec::new();
     for (line, pl) in lines.iter().zip(planned) {
@@ -678,25 +739,25 @@ async fn write_lines(
         })
         .collect();
     for chunk in rows.chunks(BATCH) {
-        order_part::Entity::insert_many(chunk.to_vec()).exec_without_returning(txn).await?;
+        db.execute(order_part::Entity::insert_many(chunk.to_vec()).build(db.backend())).await?;
     }
     Ok(Written { lines, parts })
 }
 
 /// Takes what the order drew from each lot (locked above), in as few statements as possible;
 /// each lot's decrement stays guarded so that it can never go below zero.
-async fn draw_lots(txn: &DatabaseTransaction, taken: &BTreeMap<i64, i64>) -> Result<(), AppError> {
+async fn draw_lots(db: &impl Exec, taken: &BTreeMap<i64, i64>) -> Result<(), AppError> {
     let taken: Vec<(i64, i64)> = taken.iter().map(|(id, q)| (*id, *q)).collect();
     for chunk in taken.chunks(BATCH) {
         let by_lot = chunk.iter().fold(CaseStatement::new(), |c, (id, q)| c.case(lot::Column::Id.eq(*id), *q));
         let by_lot: Expr = by_lot.into();
-        let done = lot::Entity::update_many()
+        let update = lot::Entity::update_many()
             .col_expr(lot::Column::Remaining, Expr::col(lot::Column::Remaining).sub(by_lot.clone()))
             .filter(lot::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
             .filter(Expr::col(lot::Column::Remaining).gte(by_lot))
-            .exec(txn)
-            .await?;
-        if done.rows_affected != chunk.len() as u64 {
+            .build(db.backend());
+        let done = db.execute(update).await?;
+        if done != chunk.len() as u64 {
             return Err(AppError::Internal("a lot changed under its lock".into()));
         }
     }
