@@ -10,6 +10,7 @@ mod m20261128_000003_orders_ledger;
 mod m20261128_000004_open_lots;
 mod m20261128_000005_periods;
 mod m20261128_000006_reconciliation;
+mod m20261129_000007_striped_sums;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_open_lots::Migration),
             Box::new(m20261128_000005_periods::Migration),
             Box::new(m20261128_000006_reconciliation::Migration),
+            Box::new(m20261129_000007_striped_sums::Migration),
         ]
     }
 }

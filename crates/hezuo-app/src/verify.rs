@@ -235,7 +235,8 @@ async fn day_sums(app: &App) -> Result<Vec<String>, AppError> {
         "SELECT d.alliance_id AS alliance_id, d.account AS account, d.amount AS amount, \
          CAST(COALESCE((SELECT SUM(p.amount) FROM postings p WHERE p.alliance_id = d.alliance_id AND p.account = d.account \
                         AND p.booking_date = d.day), 0) AS BIGINT) AS posted \
-         FROM account_days d",
+         FROM (SELECT alliance_id, account, day, CAST(SUM(amount) AS BIGINT) AS amount FROM account_days \
+               GROUP BY alliance_id, account, day) d",
     )
     .await?;
     let mut problems = Vec::new();

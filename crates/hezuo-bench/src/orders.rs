@@ -309,27 +309,28 @@ async fn direct_order(db: &hezuo_db::sea_orm::DatabaseConnection, station: i64, 
     for (a, v) in &postings {
         *sums.entry(a.as_str()).or_default() += v;
     }
-    let mut text = String::from("INSERT INTO account_days (alliance_id, account, day, amount, postings) VALUES ");
+    let slot = tx % 8;
+    let mut text = String::from("INSERT INTO account_days (alliance_id, account, day, slot, amount, postings) VALUES ");
     let mut values: Vec<Value> = Vec::new();
     for (i, (account, amount)) in sums.iter().enumerate() {
-        text.push_str(if i == 0 { "(?, ?, ?, ?, 1)" } else { ", (?, ?, ?, ?, 1)" });
-        values.extend([alliance.into(), (*account).to_owned().into(), day.into(), (*amount).into()]);
+        text.push_str(if i == 0 { "(?, ?, ?, ?, ?, 1)" } else { ", (?, ?, ?, ?, ?, 1)" });
+        values.extend([alliance.into(), (*account).to_owned().into(), day.into(), slot.into(), (*amount).into()]);
     }
-    text.push_str(" ON CONFLICT (alliance_id, account, day) DO UPDATE SET amount = account_days.amount + excluded.amount, postings = account_days.postings + excluded.postings");
+    text.push_str(" ON CONFLICT (alliance_id, account, day, slot) DO UPDATE SET amount = account_days.amount + excluded.amount, postings = account_days.postings + excluded.postings");
     txn.execute_raw(sql(be, &text, values)).await?;
     // The households' bases for the period close.
     let mut bases: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
     for l in &lots {
         *bases.entry(l.try_get("", "household_id")?).or_default() += 950;
     }
-    let mut text = String::from("INSERT INTO basis_days (cooperative_id, day, household_id, amount) VALUES ");
+    let mut text = String::from("INSERT INTO basis_days (cooperative_id, day, household_id, slot, amount) VALUES ");
     let mut values: Vec<Value> = Vec::new();
     for (i, (household, amount)) in bases.iter().enumerate() {
-        text.push_str(if i == 0 { "(?, ?, ?, ?)" } else { ", (?, ?, ?, ?)" });
-        values.extend([coop.into(), day.into(), (*household).into(), (*amount).into()]);
+        text.push_str(if i == 0 { "(?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?)" });
+        values.extend([coop.into(), day.into(), (*household).into(), slot.into(), (*amount).into()]);
     }
     text.push_str(
-        " ON CONFLICT (cooperative_id, day, household_id) DO UPDATE SET amount = basis_days.amount + excluded.amount",
+        " ON CONFLICT (cooperative_id, day, household_id, slot) DO UPDATE SET amount = basis_days.amount + excluded.amount",
     );
     txn.execute_raw(sql(be, &text, values)).await?;
     txn.commit().await?;

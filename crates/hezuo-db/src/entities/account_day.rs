@@ -9,6 +9,9 @@ pub struct Model {
     pub account: String,
     #[sea_orm(primary_key, auto_increment = false)]
     pub day: Date,
+    /// Concurrent bookings add to different rows of the same key (see the ledger).
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub slot: i32,
     pub amount: i64,
     pub postings: i64,
 }

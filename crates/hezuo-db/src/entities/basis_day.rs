@@ -9,6 +9,9 @@ pub struct Model {
     pub day: Date,
     #[sea_orm(primary_key, auto_increment = false)]
     pub household_id: i64,
+    /// Concurrent bookings add to different rows of the same key (see the ledger).
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub slot: i32,
     pub amount: i64,
 }
 
