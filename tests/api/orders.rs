@@ -462,11 +462,102 @@ async fn orders_and_ledger_are_scoped(app: TestApp) {
     );
 }
 
+/// Orders that arrive together are booked together (on SQLite in one transaction, each under
+/// its own savepoint): refused ones — for want of stock, an unlisted product, a repeated id with
+/// another body, a product of another station — leave nothing behind, and the others stand.
+async fn refused_orders_leave_no_trace_among_concurrent_ones(app: TestApp) {
+    let t: Tenant = app.tenant(1).await;
+    let other: Tenant = app.tenant(2).await;
+    let product = |t: &Tenant, name: &str, status: &str| {
+        let (app, t) = (&app, t.clone());
+        let body = json!({"name": name, "unit": "kg", "price": "3", "status": status});
+        async move {
+            let (s, p) = app.post(&format!("/api/v1/stations/{}/products", t.station), &t.staff_token, body).await;
+            assert_eq!(s, StatusCode::CREATED, "{p}");
+            let id = p["id"].as_i64().unwrap();
+            let lot = json!({"household_id": t.households[0], "quantity": "10", "floor_price": "1"});
+            let (s, _) = app.post(&format!("/api/v1/products/{id}/lots"), &t.staff_token, lot).await;
+            assert_eq!(s, StatusCode::CREATED);
+            id
+        }
+    };
+    let listed = product(&t, "米", "listed").await;
+    let unlisted = product(&t, "豆", "draft").await;
+    let foreign = product(&other, "茶", "listed").await;
+    let (s, _) = app
+        .post(
+            "/api/v1/orders",
+            &t.staff_token,
+            json!({"station_id": t.station, "channel": "own", "external_id": "SEEN", "placed_at": "2026-11-28T10:00:00+08:00",
+                   "lines": [{"product_id": listed, "quantity": "1", "unit_price": "3"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    // 40 orders at once: per group of four, one good order of 0.2 kg, one for the unlisted
+    // product, one for a product of another station, and one repeating "SEEN" with another
+    // body; then one more good order than the stock left can serve.
+    let mut bodies = Vec::new();
+    for i in 0..10 {
+        let line = |p: i64, q: &str| json!([{"product_id": p, "quantity": q, "unit_price": "3"}]);
+        for (ext, lines) in [
+            (format!("OK-{i}"), line(listed, "0.2")),
+            (format!("DRAFT-{i}"), line(unlisted, "1")),
+            (format!("FOREIGN-{i}"), line(foreign, "1")),
+            ("SEEN".to_owned(), line(listed, "2")),
+        ] {
+            bodies.push(json!({"station_id": t.station, "channel": "own", "external_id": ext,
+                               "placed_at": "2026-11-28T10:00:00+08:00", "lines": lines}));
+        }
+    }
+    bodies.push(json!({"station_id": t.station, "channel": "own", "external_id": "TOO-MUCH",
+                       "placed_at": "2026-11-28T10:00:00+08:00",
+                       "lines": [{"product_id": listed, "quantity": "8.5", "unit_price": "3"}]}));
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|body| {
+            let (http, url, token) = (app.http.clone(), format!("{}/api/v1/orders", app.base), t.staff_token.clone());
+            tokio::spawn(async move {
+                let ext = body["external_id"].as_str().unwrap().to_owned();
+                let res = http.post(url).bearer_auth(token).json(&body).send().await.unwrap();
+                let status = res.status();
+                let v: Value = res.json().await.unwrap();
+                (ext, status, v["error"]["code"].as_str().map(str::to_owned))
+            })
+        })
+        .collect();
+    let mut outcomes = std::collections::BTreeMap::new();
+    for task in tasks {
+        let (ext, status, code) = task.await.unwrap();
+        let kind = ext.split('-').next().unwrap().to_owned();
+        *outcomes.entry((kind, status.as_u16(), code)).or_insert(0) += 1;
+    }
+    let expected: std::collections::BTreeMap<(String, u16, Option<String>), i32> = [
+        (("OK".to_owned(), 201, None), 10),
+        (("DRAFT".to_owned(), 422, Some("product_not_listed".to_owned())), 10),
+        (("FOREIGN".to_owned(), 422, Some("unknown_reference".to_owned())), 10),
+        (("SEEN".to_owned(), 409, Some("order_conflict".to_owned())), 10),
+        (("TOO".to_owned(), 422, Some("insufficient_stock".to_owned())), 1),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(outcomes, expected);
+    // 10 − 1 − 10 × 0.2 = 7 kg left; only the 11 orders placed exist, with their postings.
+    let (_, v) = app.get(&format!("/api/v1/products/{listed}"), &t.staff_token).await;
+    assert_eq!(v["stock"], "7.000");
+    let (_, v) = app.get(&format!("/api/v1/products/{unlisted}"), &t.staff_token).await;
+    assert_eq!(v["stock"], "10.000");
+    let (_, v) = app.get(&format!("/api/v1/orders?station_id={}&limit=100", t.station), &t.staff_token).await;
+    assert_eq!(v["items"].as_array().map(Vec::len), Some(11), "{v}");
+    assert_eq!(balance(&app, "channel:own").await, "-9.00");
+    app.verify().await;
+}
+
 db_tests!(
     worked_example_to_the_cent,
     idempotent_on_channel_and_external_id,
     bad_orders_change_nothing,
     never_oversells_under_concurrency,
+    refused_orders_leave_no_trace_among_concurrent_ones,
     refunds_cancellation_and_status,
     orders_and_ledger_are_scoped,
 );
