@@ -262,9 +262,9 @@ async fn main() -> Result<()> {
         Command::Orders { clients, orders: n, burst: b } => {
             let clients: Vec<usize> = clients.split(',').map(|c| c.trim().parse()).collect::<Result<_, _>>()?;
             println!(
-                "| clients | HTTP orders/s | p50 ms | p99 ms | HTTP CPU ms/order | direct SQL orders/s | direct CPU ms/order | HTTP / direct |"
+                "| clients | HTTP orders/s | p50 ms | p99 ms | HTTP CPU ms/order | direct SQL orders/s | direct p50 ms | direct p99 ms | direct CPU ms/order | HTTP / direct |"
             );
-            println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+            println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
             for c in clients {
                 orders::run(&bench, c, n).await?;
             }

@@ -110,24 +110,31 @@ pub async fn run(b: &Bench, clients: usize, orders: usize) -> Result<()> {
     for (c, product) in products.iter().enumerate() {
         let (app, product, station) = (b.app.clone(), *product, b.station);
         tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(per_client);
             for i in 0..per_client {
+                let t = Instant::now();
                 // The same writer queue as the service's (SQLite only).
                 let _turn = app.write_turn().await;
                 direct_order(&app.db, station, product, &format!("S{run}-{c}-{i}")).await?;
+                lat.push(t.elapsed());
             }
-            Ok::<_, anyhow::Error>(())
+            Ok::<_, anyhow::Error>(lat)
         }));
     }
+    let mut direct_lat = Vec::new();
     for t in tasks {
-        t.await??;
+        direct_lat.extend(t.await??);
     }
+    direct_lat.sort();
     let direct_rate = (per_client * clients) as f64 / started.elapsed().as_secs_f64();
     let direct_cpu = (cpu_time() - cpu).as_secs_f64() / (per_client * clients) as f64;
     println!(
-        "| {clients} | {http_rate:.0} | {:.1} | {:.1} | {:.2} | {direct_rate:.0} | {:.2} | {:.2} |",
+        "| {clients} | {http_rate:.0} | {:.1} | {:.1} | {:.2} | {direct_rate:.0} | {:.1} | {:.1} | {:.2} | {:.2} |",
         percentile(&lat, 50),
         percentile(&lat, 99),
         http_cpu * 1000.0,
+        percentile(&direct_lat, 50),
+        percentile(&direct_lat, 99),
         direct_cpu * 1000.0,
         http_rate / direct_rate
     );
