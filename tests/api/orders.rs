@@ -495,7 +495,7 @@ async fn refused_orders_leave_no_trace_among_concurrent_ones(app: TestApp) {
     assert_eq!(s, StatusCode::CREATED);
     // 40 orders at once: per group of four, one good order of 0.2 kg, one for the unlisted
     // product, one for a product of another station, and one repeating "SEEN" with another
-    // body; then one more good order than the stock left can serve.
+    // body; and one for more than the whole stock (9 kg are left), refused in any order.
     let mut bodies = Vec::new();
     for i in 0..10 {
         let line = |p: i64, q: &str| json!([{"product_id": p, "quantity": q, "unit_price": "3"}]);
@@ -511,7 +511,7 @@ async fn refused_orders_leave_no_trace_among_concurrent_ones(app: TestApp) {
     }
     bodies.push(json!({"station_id": t.station, "channel": "own", "external_id": "TOO-MUCH",
                        "placed_at": "2026-11-28T10:00:00+08:00",
-                       "lines": [{"product_id": listed, "quantity": "8.5", "unit_price": "3"}]}));
+                       "lines": [{"product_id": listed, "quantity": "9.5", "unit_price": "3"}]}));
     let tasks: Vec<_> = bodies
         .into_iter()
         .map(|body| {
