@@ -120,19 +120,9 @@ pub(crate) async fn rule_version_on(
         i64,
         i64,
         i64,
-    ) = db.row(q).await?.ok_or_else(|| AppError::Invalid {
-        code: "no_rules",
-        field: None,
-        message: format!("the cooperative has no rules in force on {day}"),
-    })?;
-    let r = crate::setup::stored_rate;
-    let rules = RuleSet {
-        household_share: r(household_share)?,
-        station_fee_rate: r(station_fee_rate)?,
-        collective_rate: r(collective_rate)?,
-        reserve_rate: r(reserve_rate)?,
-        rebate_rate: r(rebate_rate)?,
-    };
+    ) = db.row(q).await?.ok_or_else(|| crate::setup::no_rules(day))?;
+    let rules =
+        crate::setup::stored_rules([household_share, station_fee_rate, collective_rate, reserve_rate, rebate_rate])?;
     Ok((id, rules))
 }
 

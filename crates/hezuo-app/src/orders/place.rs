@@ -296,21 +296,12 @@ struct OrderContext {
 
 impl OrderContext {
     fn rules(&self, day: NaiveDate) -> Result<RuleSet, AppError> {
-        let r = |x: Option<i64>| {
-            x.ok_or_else(|| AppError::Invalid {
-                code: "no_rules",
-                field: None,
-                message: format!("the cooperative has no rules in force on {day}"),
-            })
-            .and_then(crate::setup::stored_rate)
+        let rates =
+            [self.household_share, self.station_fee_rate, self.collective_rate, self.reserve_rate, self.rebate_rate];
+        let [Some(h), Some(s), Some(c), Some(r), Some(b)] = rates else {
+            return Err(crate::setup::no_rules(day));
         };
-        Ok(RuleSet {
-            household_share: r(self.household_share)?,
-            station_fee_rate: r(self.station_fee_rate)?,
-            collective_rate: r(self.collective_rate)?,
-            reserve_rate: r(self.reserve_rate)?,
-            rebate_rate: r(self.rebate_rate)?,
-        })
+        crate::setup::stored_rules([h, s, c, r, b])
     }
 }
 

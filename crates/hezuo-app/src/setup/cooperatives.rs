@@ -101,6 +101,28 @@ pub(crate) fn stored_rate(v: i64) -> Result<Rate, AppError> {
     Rate::from_millionths(v).map_err(|_| AppError::Internal(format!("stored rate {v} out of range")))
 }
 
+/// The rule set of stored rates, in column order: household share, station fee, collective,
+/// reserve, rebate.
+pub(crate) fn stored_rules(rates: [i64; 5]) -> Result<RuleSet, AppError> {
+    let [household_share, station_fee_rate, collective_rate, reserve_rate, rebate_rate] = rates.map(stored_rate);
+    Ok(RuleSet {
+        household_share: household_share?,
+        station_fee_rate: station_fee_rate?,
+        collective_rate: collective_rate?,
+        reserve_rate: reserve_rate?,
+        rebate_rate: rebate_rate?,
+    })
+}
+
+/// No rule version of the cooperative is in force on `day` (422).
+pub(crate) fn no_rules(day: NaiveDate) -> AppError {
+    AppError::Invalid {
+        code: "no_rules",
+        field: None,
+        message: format!("the cooperative has no rules in force on {day}"),
+    }
+}
+
 impl TryFrom<rule_version::Model> for RuleVersion {
     type Error = AppError;
     fn try_from(m: rule_version::Model) -> Result<Self, AppError> {

@@ -12,8 +12,8 @@ mod villages;
 
 pub use alliances::*;
 pub use channels::*;
-pub(crate) use cooperatives::stored_rate;
 pub use cooperatives::*;
+pub(crate) use cooperatives::{no_rules, stored_rate, stored_rules};
 pub use households::*;
 pub use stations::*;
 pub use users::*;
