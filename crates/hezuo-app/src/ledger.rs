@@ -1,14 +1,15 @@
 //! The double-entry ledger (SPEC §4 account names): booking a transaction with its postings and
 //! the per-account per-day sums in the caller's database transaction, and reading accounts.
 
-use crate::exec::Exec;
+use crate::exec::{self, Exec, Writes};
 use crate::{App, AppError, Page, PageRequest, Principal};
 use chrono::NaiveDate;
 use hezuo_core::Money;
 use hezuo_db::entities::{account_day, basis_day, household, ledger_transaction, posting};
 use hezuo_db::sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use hezuo_db::sea_orm::{
-    ColumnTrait, Condition, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    ColumnTrait, Condition, EntityName, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    Statement,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -47,14 +48,30 @@ pub(crate) struct Booking<'a> {
     pub basis: Vec<(i64, Money)>,
 }
 
-/// Books a balanced transaction: its postings (zero amounts are left out) and the per-day sums,
-/// upserted in key order so that concurrent bookings lock them in one order.
+/// Books a balanced transaction (see [`booking_writes`]) in two round trips: its id, then its
+/// writes.
 pub(crate) async fn book(db: &impl Exec, b: Booking<'_>, entries: Vec<Entry>) -> Result<i64, AppError> {
+    let next = exec::next_id(db.backend(), ledger_transaction::Entity.table_name());
+    let (tx,): (i64,) = db
+        .row(Statement::from_string(db.backend(), format!("SELECT {next}")))
+        .await?
+        .ok_or(AppError::Internal("no ledger transaction id".into()))?;
+    let mut writes = Writes::default();
+    booking_writes(&mut writes, tx, b, entries)?;
+    writes.run(db).await?;
+    Ok(tx)
+}
+
+/// The writes of a balanced transaction with the id `tx` (from [`exec::next_id`]): the
+/// transaction, its postings (zero amounts are left out) and the per-day sums, upserted in key
+/// order so that concurrent bookings lock them in one order.
+pub(crate) fn booking_writes(w: &mut Writes, tx: i64, b: Booking<'_>, entries: Vec<Entry>) -> Result<(), AppError> {
     let sum: i128 = entries.iter().map(|e| i128::from(e.amount.cents())).sum();
     if sum != 0 {
         return Err(AppError::Internal(format!("unbalanced {} transaction ({sum} cents)", b.kind)));
     }
     let t = ledger_transaction::ActiveModel {
+        id: Set(tx),
         kind: Set(b.kind.to_owned()),
         cooperative_id: Set(b.cooperative_id),
         alliance_id: Set((b.alliance_id != COOPERATIVE_WIDE).then_some(b.alliance_id)),
@@ -63,12 +80,8 @@ pub(crate) async fn book(db: &impl Exec, b: Booking<'_>, entries: Vec<Entry>) ->
         booking_date: Set(b.booking_date),
         memo: Set(b.memo),
         created_at: Set(crate::now()),
-        ..Default::default()
     };
-    let mut insert = ledger_transaction::Entity::insert(t).into_query();
-    insert.returning_col(ledger_transaction::Column::Id);
-    let (tx,): (i64,) =
-        db.row(db.build(&insert)).await?.ok_or(AppError::Internal("ledger transaction not written".into()))?;
+    w.insert(ledger_transaction::Entity::insert(t).into_query());
     let slot = (tx % SLOTS) as i32;
     let entries: Vec<Entry> = entries.into_iter().filter(|e| e.amount != Money::ZERO).collect();
     let mut days: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
@@ -91,7 +104,7 @@ pub(crate) async fn book(db: &impl Exec, b: Booking<'_>, entries: Vec<Entry>) ->
         })
         .collect();
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        db.execute(posting::Entity::insert_many(chunk.to_vec()).build(db.backend())).await?;
+        w.insert(posting::Entity::insert_many(chunk.to_vec()).into_query());
     }
     let sums: Vec<account_day::ActiveModel> = days
         .into_iter()
@@ -117,7 +130,7 @@ pub(crate) async fn book(db: &impl Exec, b: Booking<'_>, entries: Vec<Entry>) ->
             .value(account_day::Column::Postings, Expr::cust("account_days.postings + excluded.postings"))
             .to_owned(),
         );
-        db.execute(upsert.build(db.backend())).await?;
+        w.insert(upsert.into_query());
     }
     let mut basis: BTreeMap<i64, i64> = BTreeMap::new();
     for (household, amount) in &b.basis {
@@ -146,9 +159,9 @@ pub(crate) async fn book(db: &impl Exec, b: Booking<'_>, entries: Vec<Entry>) ->
             .value(basis_day::Column::Amount, Expr::cust("basis_days.amount + excluded.amount"))
             .to_owned(),
         );
-        db.execute(upsert.build(db.backend())).await?;
+        w.insert(upsert.into_query());
     }
-    Ok(tx)
+    Ok(())
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -86,10 +86,15 @@ pub(crate) async fn booking_day(db: &impl Exec, cooperative_id: i64, local: Naiv
         .lock(LockType::KeyShare)
         .build(db.backend());
     let closed: Option<(Option<NaiveDate>,)> = db.row(q).await?;
-    Ok(match closed.and_then(|c| c.0) {
+    Ok(day_after_close(closed.and_then(|c| c.0), local))
+}
+
+/// `local`, or the day after `closed_through` when `local` falls in the closed periods.
+pub(crate) fn day_after_close(closed_through: Option<NaiveDate>, local: NaiveDate) -> NaiveDate {
+    match closed_through {
         Some(through) if local <= through => through + Days::new(1),
         _ => local,
-    })
+    }
 }
 
 /// The rule version in force on `day` (SPEC §3).

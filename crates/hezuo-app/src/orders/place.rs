@@ -2,17 +2,20 @@
 //! attribution and postings — one transaction.
 
 use super::{OrderStatus, OrderView, order_writer};
-use crate::exec::{Exec, Row};
-use crate::ledger::{Booking, Entry, book};
+use crate::exec::{self, Exec, Row, Writes};
+use crate::ledger::{Booking, Entry, booking_writes};
 use crate::{Actor, App, AppError, Principal, now, scope};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use hezuo_catalog::{self as catalog, MovementKind, ProductStatus};
 use hezuo_core::{Money, Quantity};
-use hezuo_db::entities::{channel, lot, order, order_line, order_part, product, rule_version, station, stock_movement};
+use hezuo_db::entities::{
+    channel, ledger_transaction, lot, order, order_line, order_part, product, rule_version, station, stock_movement,
+};
 use hezuo_db::sea_orm::sea_query::{Alias, CaseStatement, Expr, ExprTrait, LockType, Query};
 use hezuo_db::sea_orm::{
-    ColumnTrait, Condition, DbErr, EntityTrait, FromQueryResult, JoinType, NotSet, Order as SortOrder, QueryFilter,
-    QueryOrder, QueryResult, QuerySelect, QueryTrait, Set, TransactionTrait,
+    ColumnTrait, Condition, DbBackend, DbErr, EntityName, EntityTrait, FromQueryResult, JoinType, NotSet,
+    Order as SortOrder, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Set, Statement,
+    TransactionTrait,
 };
 use hezuo_ledger::{Amounts, Draw, RuleSet, attribute_line, gross};
 use serde::{Deserialize, Serialize};
@@ -393,15 +396,19 @@ impl App {
         };
         match booked {
             Ok(order) => Ok(Placed { order, created: true }),
-            Err(AppError::Conflict { code: "already_exists", .. }) => {
-                // A concurrent request with the same (channel, external_id) won the race.
+            Err(e @ (AppError::Conflict { .. } | AppError::Invalid { .. })) => {
+                // A concurrent request with the same (channel, external_id) may have won the
+                // race: its twin then fails on the key, or finds the stock already taken. Either
+                // way the answer is the order that exists.
                 let existing = order::Entity::find()
                     .filter(order::Column::ChannelId.eq(channel_id))
                     .filter(order::Column::ExternalId.eq(external_id.as_str()))
                     .one(&self.db)
-                    .await?
-                    .ok_or(AppError::Internal("order vanished".into()))?;
-                self.replay(p, existing.id, &existing.request_hash, &hash).await
+                    .await?;
+                match existing {
+                    Some(o) => self.replay(p, o.id, &o.request_hash, &hash).await,
+                    None => Err(e),
+                }
             }
             Err(e) => Err(e),
         }
@@ -493,8 +500,8 @@ pub(crate) struct Intake {
 pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderView, AppError> {
     let Intake { actor, req, booked: ctx, hash, placed_at, local } = intake;
     let (placed_at, local) = (*placed_at, *local);
-    // The booking date, read under the cooperative's lock against a concurrent close.
-    let day = crate::periods::booking_day(db, ctx.cooperative_id, local).await?;
+    let ids = order_ids(db, ctx.cooperative_id, req.lines.len()).await?;
+    let day = crate::periods::day_after_close(ids.closed_through, local);
     let rules = match ctx.rules {
         Some(r) if day == local => r,
         _ => crate::periods::rule_version_on(db, ctx.cooperative_id, day).await?.1,
@@ -506,10 +513,8 @@ pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderV
         totals = (totals.0.checked_add(g)?, totals.1.checked_add(f)?);
     }
     let t = now();
-    // The order row first: it claims (channel, external_id), and on SQLite the first write
-    // takes the database's write lock for the whole transaction.
-    let mut o = order::Model {
-        id: 0,
+    let o = order::Model {
+        id: ids.order,
         station_id: ctx.station_id,
         alliance_id: ctx.alliance_id,
         cooperative_id: ctx.cooperative_id,
@@ -526,12 +531,6 @@ pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderV
         created_at: t,
         updated_at: t,
     };
-    let mut row: order::ActiveModel = o.clone().into();
-    row.id = NotSet;
-    let mut insert = order::Entity::insert(row).into_query();
-    insert.returning_col(order::Column::Id);
-    let (id,): (i64,) = db.row(db.build(&insert)).await?.ok_or(AppError::Internal("order not written".into()))?;
-    o.id = id;
 
     // Lock only the lots the order can draw: per product (in id order, so concurrent
     // orders lock in one order and cannot deadlock), the oldest open lots until they cover
@@ -617,8 +616,14 @@ pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderV
         planned.push(PlannedLine { req: l, draws, amounts });
     }
 
-    let written = write_lines(db, o.id, &planned).await?;
-    draw_lots(db, &taken).await?;
+    // Everything is known now: the writes go at once (one statement on PostgreSQL), the order
+    // row first.
+    let mut writes = Writes::default();
+    let mut row: order::ActiveModel = o.clone().into();
+    row.id = Set(o.id);
+    writes.insert(order::Entity::insert(row).into_query());
+    let written = write_lines(&mut writes, o.id, &ids.lines, &planned)?;
+    draw_lots(&mut writes, &taken);
     let mut movements = Vec::with_capacity(written.parts.len());
     let mut entries = Vec::with_capacity(written.parts.len() * 6);
     let mut basis = Vec::with_capacity(written.parts.len());
@@ -642,10 +647,11 @@ pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderV
         });
     }
     for chunk in movements.chunks(BATCH) {
-        db.execute(stock_movement::Entity::insert_many(chunk.to_vec()).build(db.backend())).await?;
+        writes.insert(stock_movement::Entity::insert_many(chunk.to_vec()).into_query());
     }
-    book(
-        db,
+    booking_writes(
+        &mut writes,
+        ids.transaction,
         Booking {
             kind: "sale",
             cooperative_id: ctx.cooperative_id,
@@ -657,18 +663,27 @@ pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderV
             basis,
         },
         entries,
-    )
-    .await?;
+    )?;
+    writes.run(db).await?;
     super::view_of(o, ctx.channel_code.to_owned(), written.lines, &written.parts)
 }
 
-/// Inserts the order's lines (one statement, their ids returned) and their lot parts.
-async fn write_lines(db: &impl Exec, order_id: i64, planned: &[PlannedLine<'_>]) -> Result<Written, AppError> {
-    let mut lines: Vec<order_line::Model> = planned
+/// The order's lines (with the ids `line_ids`, in line order) and their lot parts.
+fn write_lines(
+    writes: &mut Writes,
+    order_id: i64,
+    line_ids: &[i64],
+    planned: &[PlannedLine<'_>],
+) -> Result<Written, AppError> {
+    if line_ids.len() != planned.len() {
+        return Err(AppError::Internal(format!("{} line ids for {} lines", line_ids.len(), planned.len())));
+    }
+    let lines: Vec<order_line::Model> = planned
         .iter()
+        .zip(line_ids)
         .enumerate()
-        .map(|(i, pl)| order_line::Model {
-            id: 0,
+        .map(|(i, (pl, id))| order_line::Model {
+            id: *id,
             order_id,
             line_no: i as i32 + 1,
             product_id: pl.req.product_id,
@@ -682,17 +697,11 @@ async fn write_lines(db: &impl Exec, order_id: i64, planned: &[PlannedLine<'_>])
         .collect();
     let rows = lines.iter().map(|l| {
         let mut am: order_line::ActiveModel = l.clone().into();
-        am.id = NotSet;
+        am.id = Set(l.id);
         am
     });
-    // At most MAX_LINES rows: one statement; the ids come back in no promised order.
-    let mut insert = order_line::Entity::insert_many(rows).into_query();
-    insert.returning(Query::returning().columns([order_line::Column::Id, order_line::Column::LineNo]));
-    let ids: HashMap<i32, i64> =
-        db.rows::<(i64, i32)>(db.build(&insert)).await?.into_iter().map(|(id, n)| (n, id)).collect();
-    for l in &mut lines {
-        l.id = *ids.get(&l.line_no).ok_or(AppError::Internal(format!("order line {} not written", l.line_no)))?;
-    }
+    // At most MAX_LINES rows: one statement.
+    writes.insert(order_line::Entity::insert_many(rows).into_query());
     let mut parts = Vec::new();
     for (line, pl) in lines.iter().zip(planned) {
         for (seq, ((lt, q), a)) in pl.draws.iter().zip(&pl.amounts).enumerate() {
@@ -730,14 +739,14 @@ async fn write_lines(db: &impl Exec, order_id: i64, planned: &[PlannedLine<'_>])
         })
         .collect();
     for chunk in rows.chunks(BATCH) {
-        db.execute(order_part::Entity::insert_many(chunk.to_vec()).build(db.backend())).await?;
+        writes.insert(order_part::Entity::insert_many(chunk.to_vec()).into_query());
     }
     Ok(Written { lines, parts })
 }
 
 /// Takes what the order drew from each lot (locked above), in as few statements as possible;
 /// each lot's decrement stays guarded so that it can never go below zero.
-async fn draw_lots(db: &impl Exec, taken: &BTreeMap<i64, i64>) -> Result<(), AppError> {
+fn draw_lots(writes: &mut Writes, taken: &BTreeMap<i64, i64>) {
     let taken: Vec<(i64, i64)> = taken.iter().map(|(id, q)| (*id, *q)).collect();
     for chunk in taken.chunks(BATCH) {
         let by_lot = chunk.iter().fold(CaseStatement::new(), |c, (id, q)| c.case(lot::Column::Id.eq(*id), *q));
@@ -746,11 +755,47 @@ async fn draw_lots(db: &impl Exec, taken: &BTreeMap<i64, i64>) -> Result<(), App
             .col_expr(lot::Column::Remaining, Expr::col(lot::Column::Remaining).sub(by_lot.clone()))
             .filter(lot::Column::Id.is_in(chunk.iter().map(|(id, _)| *id)))
             .filter(Expr::col(lot::Column::Remaining).gte(by_lot))
-            .build(db.backend());
-        let done = db.execute(update).await?;
-        if done != chunk.len() as u64 {
-            return Err(AppError::Internal("a lot changed under its lock".into()));
-        }
+            .into_query();
+        writes.update(update, chunk.len() as u64);
     }
-    Ok(())
+}
+
+/// What an order's transaction reads first, in one query: the cooperative's closed-through date
+/// (for the booking date, read under its lock against a concurrent close, as
+/// [`crate::periods::booking_day`]), and the ids of the order, its lines and its ledger
+/// transaction ([`exec::next_id`]).
+struct OrderIds {
+    closed_through: Option<NaiveDate>,
+    order: i64,
+    transaction: i64,
+    lines: Vec<i64>,
+}
+
+async fn order_ids(db: &impl Exec, cooperative_id: i64, lines: usize) -> Result<OrderIds, AppError> {
+    let backend = db.backend();
+    let (o, t, l) = (
+        exec::next_id(backend, order::Entity.table_name()),
+        exec::next_id(backend, ledger_transaction::Entity.table_name()),
+        exec::next_id(backend, order_line::Entity.table_name()),
+    );
+    let n = i64::try_from(lines).map_err(|_| AppError::Internal("line count".into()))?;
+    let rows: Vec<(Option<NaiveDate>, i64, i64, i64)> = if backend == DbBackend::Postgres {
+        // One row per line, each with its own line id; the CTEs are evaluated once.
+        let sql = format!(
+            "WITH c AS MATERIALIZED (SELECT closed_through FROM cooperatives WHERE id = $1 FOR KEY SHARE), \
+             k AS MATERIALIZED (SELECT {o} AS o, {t} AS t) \
+             SELECT c.closed_through, k.o, k.t, {l} FROM c, k, generate_series(1, $2)"
+        );
+        db.rows(Statement::from_sql_and_values(backend, sql, [cooperative_id.into(), n.into()])).await?
+    } else {
+        // The writer's transaction holds the write lock: the lines' ids are consecutive.
+        let sql = format!("SELECT closed_through, {o}, {t}, {l} FROM cooperatives WHERE id = ?");
+        let rows: Vec<(Option<NaiveDate>, i64, i64, i64)> =
+            db.rows(Statement::from_sql_and_values(backend, sql, [cooperative_id.into()])).await?;
+        rows.into_iter().flat_map(|(c, o, t, first)| (0..n).map(move |i| (c, o, t, first + i))).collect()
+    };
+    let Some(&(closed_through, order, transaction, _)) = rows.first() else {
+        return Err(AppError::Internal(format!("cooperative {cooperative_id} not found")));
+    };
+    Ok(OrderIds { closed_through, order, transaction, lines: rows.iter().map(|r| r.3).collect() })
 }
