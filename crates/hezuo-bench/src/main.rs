@@ -237,6 +237,12 @@ async fn roundtrip(b: &Bench, n: usize) -> Result<()> {
     Ok(())
 }
 
+/// mimalloc instead of the system allocator: a request allocates and frees many small
+/// buffers (JSON, SQL text, bound values), and glibc's malloc took ~14 % of the service's CPU
+/// under load (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
