@@ -55,7 +55,7 @@ impl<C: ConnectionTrait> Exec for C {
 /// ([`Writes`]). On SQLite the transaction holds the database's write lock and the table's
 /// `AUTOINCREMENT` counter moves when the row is written; on PostgreSQL the sequence hands
 /// every caller its own.
-pub(crate) fn next_id(backend: DbBackend, table: &str) -> String {
+pub fn next_id(backend: DbBackend, table: &str) -> String {
     match backend {
         DbBackend::Postgres => format!("nextval(pg_get_serial_sequence('{table}', 'id'))"),
         _ => format!("(coalesce((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0) + 1)"),

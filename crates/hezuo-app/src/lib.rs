@@ -8,6 +8,7 @@ mod config;
 pub mod demo;
 mod error;
 mod exec;
+pub use exec::next_id;
 pub mod export;
 pub mod ledger;
 pub mod orders;

@@ -207,13 +207,7 @@ async fn direct_order(db: &hezuo_db::sea_orm::DatabaseConnection, station: i64, 
     let pg = be == DbBackend::Postgres;
     let now = chrono::Utc::now();
     let day = now.date_naive();
-    let next = |table: &str| {
-        if pg {
-            format!("nextval(pg_get_serial_sequence('{table}', 'id'))")
-        } else {
-            format!("(coalesce((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0) + 1)")
-        }
-    };
+    let next = |table: &str| hezuo_app::next_id(be, table);
     let txn = db.begin().await?;
     let row = txn
         .query_one_raw(sql(

@@ -186,27 +186,16 @@ type OpenLotRow = (i64, i64, i64, i64, i64, i64, DateTime<Utc>, String, String);
 
 impl From<OpenLotRow> for OpenLot {
     fn from(r: OpenLotRow) -> Self {
-        let (
-            id,
-            product_id,
-            household_id,
-            village_id,
-            remaining,
-            floor_price,
-            received_at,
-            product_name,
-            product_status,
-        ) = r;
         OpenLot {
-            id,
-            product_id,
-            household_id,
-            village_id,
-            remaining,
-            floor_price,
-            received_at,
-            product_name,
-            product_status,
+            id: r.0,
+            product_id: r.1,
+            household_id: r.2,
+            village_id: r.3,
+            remaining: r.4,
+            floor_price: r.5,
+            received_at: r.6,
+            product_name: r.7,
+            product_status: r.8,
         }
     }
 }
@@ -779,23 +768,23 @@ async fn order_ids(db: &impl Exec, cooperative_id: i64, lines: usize) -> Result<
         exec::next_id(backend, order_line::Entity.table_name()),
     );
     let n = i64::try_from(lines).map_err(|_| AppError::Internal("line count".into()))?;
-    let rows: Vec<(Option<NaiveDate>, i64, i64, i64)> = if backend == DbBackend::Postgres {
+    let missing = || AppError::Internal(format!("cooperative {cooperative_id} not found"));
+    if backend == DbBackend::Postgres {
         // One row per line, each with its own line id; the CTEs are evaluated once.
         let sql = format!(
             "WITH c AS MATERIALIZED (SELECT closed_through FROM cooperatives WHERE id = $1 FOR KEY SHARE), \
              k AS MATERIALIZED (SELECT {o} AS o, {t} AS t) \
              SELECT c.closed_through, k.o, k.t, {l} FROM c, k, generate_series(1, $2)"
         );
-        db.rows(Statement::from_sql_and_values(backend, sql, [cooperative_id.into(), n.into()])).await?
+        let rows: Vec<(Option<NaiveDate>, i64, i64, i64)> =
+            db.rows(Statement::from_sql_and_values(backend, sql, [cooperative_id.into(), n.into()])).await?;
+        let &(closed_through, order, transaction, _) = rows.first().ok_or_else(missing)?;
+        Ok(OrderIds { closed_through, order, transaction, lines: rows.iter().map(|r| r.3).collect() })
     } else {
         // The writer's transaction holds the write lock: the lines' ids are consecutive.
         let sql = format!("SELECT closed_through, {o}, {t}, {l} FROM cooperatives WHERE id = ?");
-        let rows: Vec<(Option<NaiveDate>, i64, i64, i64)> =
-            db.rows(Statement::from_sql_and_values(backend, sql, [cooperative_id.into()])).await?;
-        rows.into_iter().flat_map(|(c, o, t, first)| (0..n).map(move |i| (c, o, t, first + i))).collect()
-    };
-    let Some(&(closed_through, order, transaction, _)) = rows.first() else {
-        return Err(AppError::Internal(format!("cooperative {cooperative_id} not found")));
-    };
-    Ok(OrderIds { closed_through, order, transaction, lines: rows.iter().map(|r| r.3).collect() })
+        let (closed_through, order, transaction, first): (Option<NaiveDate>, i64, i64, i64) =
+            db.row(Statement::from_sql_and_values(backend, sql, [cooperative_id.into()])).await?.ok_or_else(missing)?;
+        Ok(OrderIds { closed_through, order, transaction, lines: (first..first + n).collect() })
+    }
 }
