@@ -215,7 +215,9 @@ fn lite_value(v: Value) -> Result<LiteValue, AppError> {
         Value::String(s) => or_null(s, LiteValue::Text),
         Value::Char(c) => or_null(c, |c| LiteValue::Text(c.to_string())),
         Value::Bytes(b) => or_null(b, LiteValue::Blob),
-        Value::ChronoDate(d) => or_null(d, |d| LiteValue::Text(d.format("%F").to_string())),
+        // `NaiveDate`'s Display is `%Y-%m-%d` (as sqlx stores dates), without parsing a
+        // format string for every value bound.
+        Value::ChronoDate(d) => or_null(d, |d| LiteValue::Text(d.to_string())),
         Value::ChronoDateTimeUtc(t) => or_null(t, |t| LiteValue::Text(t.to_rfc3339_opts(SecondsFormat::AutoSi, false))),
         other => return Err(AppError::Internal(format!("no SQLite binding for {other:?}"))),
     })

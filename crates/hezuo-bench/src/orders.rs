@@ -3,7 +3,7 @@
 
 use crate::Bench;
 use anyhow::{Context, Result, bail};
-use hezuo_app::catalog::{CreateLot, CreateProduct};
+use hezuo_app::catalog::CreateProduct;
 use hezuo_app::{Actor, Principal};
 use hezuo_core::{Money, Quantity};
 use hezuo_db::sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
@@ -29,14 +29,13 @@ async fn stocked_product(b: &Bench, name: String, lots: usize, lot_size: &str) -
         )
         .await
         .map_err(e)?;
-    let q = Quantity::parse(lot_size).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let old = chrono::Utc::now() - chrono::Duration::days(1);
+    // All lots in one import (one transaction), received on a day before the orders.
+    let mut csv = String::from("product_id,household_id,quantity,floor_price,received_at\n");
     for i in 0..lots {
         let h = b.households[i % b.households.len()];
-        let lot =
-            CreateLot { household_id: h, quantity: q, floor_price: Money::from_cents(1200), received_at: Some(old) };
-        b.app.create_lot(&Principal::Admin, &Actor::default(), p.id, lot).await.map_err(e)?;
+        csv.push_str(&format!("{},{h},{lot_size},12.00,2026-06-01 08:00\n", p.id));
     }
+    b.app.import_lots(&Principal::Admin, &Actor::default(), b.station, csv.as_bytes()).await.map_err(e)?;
     Ok(p.id)
 }
 
@@ -61,82 +60,109 @@ fn cpu_time() -> Duration {
 
 static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-pub async fn run(b: &Bench, clients: usize, orders: usize) -> Result<()> {
-    let run = RUN.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let per_client = orders / clients;
-    // HTTP: each client its own product.
-    let mut products = Vec::new();
-    for c in 0..clients {
-        products.push(stocked_product(b, format!("http-{run}-{c}"), per_client * 2, "0.5").await?);
-    }
-    let (started, cpu) = (Instant::now(), cpu_time());
+/// Orders each client places before the clock starts: connections opened, statements
+/// prepared, caches filled on both paths alike.
+const WARMUP: usize = 5;
+
+/// What a timed phase measured: latencies (sorted), orders per second and CPU per order.
+struct Phase {
+    lat: Vec<Duration>,
+    rate: f64,
+    cpu: f64,
+}
+
+/// `clients` concurrent clients each calling `order(c, i)` for `i` in `0..WARMUP + per_client`;
+/// only the orders after the warm-up, which every client finishes before the clock starts,
+/// are timed.
+async fn timed<F, Fut>(clients: usize, per_client: usize, order: F) -> Result<Phase>
+where
+    F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<()>> + Send,
+{
+    let order = std::sync::Arc::new(order);
+    let ready = std::sync::Arc::new(tokio::sync::Barrier::new(clients + 1));
     let mut tasks = Vec::new();
-    for (c, product) in products.iter().enumerate() {
-        let (http, url, token, station, product) =
-            (b.http.clone(), format!("{}/api/v1/orders", b.base), b.staff.clone(), b.station, *product);
+    for c in 0..clients {
+        let (order, ready) = (order.clone(), ready.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(per_client);
-            for i in 0..per_client {
-                let body = serde_json::json!({"station_id": station, "channel": "taobao", "external_id": format!("B{run}-{c}-{i}"),
-                    "placed_at": "2026-11-28T10:00:00+08:00", "lines": [{"product_id": product, "quantity": "1", "unit_price": "20.00"}]});
-                let t = Instant::now();
-                let res = http.post(&url).bearer_auth(&token).json(&body).send().await?;
-                let status = res.status();
-                let _ = res.bytes().await?;
-                if status != reqwest::StatusCode::CREATED {
-                    bail!("order {c}-{i}: {status}");
+            for i in 0..WARMUP + per_client {
+                if i == WARMUP {
+                    ready.wait().await;
                 }
-                lat.push(t.elapsed());
+                let t = Instant::now();
+                order(c, i).await?;
+                if i >= WARMUP {
+                    lat.push(t.elapsed());
+                }
             }
             Ok::<_, anyhow::Error>(lat)
         }));
     }
+    ready.wait().await;
+    let (started, cpu) = (Instant::now(), cpu_time());
     let mut lat = Vec::new();
     for t in tasks {
         lat.extend(t.await??);
     }
-    let http_secs = started.elapsed().as_secs_f64();
-    let http_cpu = (cpu_time() - cpu).as_secs_f64() / lat.len() as f64;
+    let secs = started.elapsed().as_secs_f64();
+    let cpu = (cpu_time() - cpu).as_secs_f64() / lat.len() as f64;
     lat.sort();
-    let http_rate = lat.len() as f64 / http_secs;
+    Ok(Phase { rate: lat.len() as f64 / secs, lat, cpu })
+}
+
+pub async fn run(b: &Bench, clients: usize, orders: usize) -> Result<()> {
+    let run = RUN.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let per_client = orders / clients;
+    let lots = (WARMUP + per_client) * 2;
+    // HTTP: each client its own product.
+    let mut products = Vec::new();
+    for c in 0..clients {
+        products.push(stocked_product(b, format!("http-{run}-{c}"), lots, "0.5").await?);
+    }
+    let (http, url, token, station) = (b.http.clone(), format!("{}/api/v1/orders", b.base), b.staff.clone(), b.station);
+    let http = timed(clients, per_client, move |c, i| {
+        let body = serde_json::json!({"station_id": station, "channel": "taobao", "external_id": format!("B{run}-{c}-{i}"),
+            "placed_at": "2026-11-28T10:00:00+08:00", "lines": [{"product_id": products[c], "quantity": "1", "unit_price": "20.00"}]});
+        let request = http.post(&url).bearer_auth(&token).json(&body);
+        async move {
+            let res = request.send().await?;
+            let status = res.status();
+            let _ = res.bytes().await?;
+            if status != reqwest::StatusCode::CREATED {
+                bail!("order {c}-{i}: {status}");
+            }
+            Ok(())
+        }
+    })
+    .await?;
 
     // Direct SQL: the same rows, one transaction per order, same concurrency, no HTTP.
     let mut products = Vec::new();
     for c in 0..clients {
-        products.push(stocked_product(b, format!("sql-{run}-{c}"), per_client * 2, "0.5").await?);
+        products.push(stocked_product(b, format!("sql-{run}-{c}"), lots, "0.5").await?);
     }
-    let (started, cpu) = (Instant::now(), cpu_time());
-    let mut tasks = Vec::new();
-    for (c, product) in products.iter().enumerate() {
-        let (app, product, station) = (b.app.clone(), *product, b.station);
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::with_capacity(per_client);
-            for i in 0..per_client {
-                let t = Instant::now();
-                // The same writer queue as the service's (SQLite only).
-                let _turn = app.write_turn().await;
-                direct_order(&app.db, station, product, &format!("S{run}-{c}-{i}")).await?;
-                lat.push(t.elapsed());
-            }
-            Ok::<_, anyhow::Error>(lat)
-        }));
-    }
-    let mut direct_lat = Vec::new();
-    for t in tasks {
-        direct_lat.extend(t.await??);
-    }
-    direct_lat.sort();
-    let direct_rate = (per_client * clients) as f64 / started.elapsed().as_secs_f64();
-    let direct_cpu = (cpu_time() - cpu).as_secs_f64() / (per_client * clients) as f64;
+    let (app, station) = (b.app.clone(), b.station);
+    let direct = timed(clients, per_client, move |c, i| {
+        let (app, product) = (app.clone(), products[c]);
+        async move {
+            // The same writer queue as the service's (SQLite only).
+            let _turn = app.write_turn().await;
+            direct_order(&app.db, station, product, &format!("S{run}-{c}-{i}")).await
+        }
+    })
+    .await?;
     println!(
-        "| {clients} | {http_rate:.0} | {:.1} | {:.1} | {:.2} | {direct_rate:.0} | {:.1} | {:.1} | {:.2} | {:.2} |",
-        percentile(&lat, 50),
-        percentile(&lat, 99),
-        http_cpu * 1000.0,
-        percentile(&direct_lat, 50),
-        percentile(&direct_lat, 99),
-        direct_cpu * 1000.0,
-        http_rate / direct_rate
+        "| {clients} | {:.0} | {:.1} | {:.1} | {:.2} | {:.0} | {:.1} | {:.1} | {:.2} | {:.2} |",
+        http.rate,
+        percentile(&http.lat, 50),
+        percentile(&http.lat, 99),
+        http.cpu * 1000.0,
+        direct.rate,
+        percentile(&direct.lat, 50),
+        percentile(&direct.lat, 99),
+        direct.cpu * 1000.0,
+        http.rate / direct.rate
     );
     let report = hezuo_app::verify::run(&b.app).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if !report.ok() {
