@@ -229,16 +229,22 @@ async fn idempotent_on_channel_and_external_id(app: TestApp) {
     // The same external id on another channel is another order.
     let (s, _) = app.post("/api/v1/orders", &w.staff, order(&w, "taobao", "DUP-1", "1", "20.00")).await;
     assert_eq!(s, StatusCode::CREATED);
+    // An external id of 128 characters, not bytes (384 of them here), is taken and replayed.
+    let long = order(&w, "taobao", &"订".repeat(128), "1", "20.00");
+    let (s, first) = app.post("/api/v1/orders", &w.staff, long.clone()).await;
+    assert_eq!((s, first["external_id"].as_str().map(|e| e.chars().count())), (StatusCode::CREATED, Some(128)));
+    let (s, again) = app.post("/api/v1/orders", &w.staff, long).await;
+    assert_eq!((s, again["id"].as_i64()), (StatusCode::OK, first["id"].as_i64()));
     // Identical orders for all the stock left: the twins of the one that takes it find no
     // stock, and answer with that order rather than with `insufficient_stock`.
-    let all = order(&w, "own", "ALL-1", "148", "20.00");
+    let all = order(&w, "own", "ALL-1", "147", "20.00");
     let (created, replayed, ids) = identical_at_once(&app, &w, &all, 20).await;
     assert_eq!((created, replayed, ids.len()), (1, 19, 1));
     assert_eq!(remaining(&app, &w, w.lots[0]).await, "0.000");
     assert_eq!(remaining(&app, &w, w.lots[1]).await, "0.000");
-    assert_eq!(balance(&app, "channel:own").await, "-2980.00");
+    assert_eq!(balance(&app, "channel:own").await, "-2960.00");
     let (_, list) = app.get("/api/v1/orders", &w.staff).await;
-    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+    assert_eq!(list["items"].as_array().unwrap().len(), 4);
     app.verify().await;
 }
 
@@ -275,6 +281,8 @@ async fn bad_orders_change_nothing(app: TestApp) {
         (json!({"channel": "jd"}), "channel"),
         (json!({"external_id": ""}), "external_id"),
         (json!({"external_id": " x"}), "external_id"),
+        (json!({"external_id": "订".repeat(129)}), "external_id"),
+        (json!({"external_id": "A\u{7}1"}), "external_id"),
         (json!({"placed_at": "2026-11-28"}), "placed_at"),
         (json!({"station_id": 999999}), "station_id"),
     ];

@@ -75,7 +75,9 @@ fn line_field(i: usize, f: &str) -> String {
 
 fn validate(req: &PlaceOrder) -> Result<(), AppError> {
     let ext = req.external_id.trim();
-    if ext.is_empty() || ext.len() > 128 || ext.len() != req.external_id.len() || ext.chars().any(char::is_control) {
+    // Characters, not bytes: a platform's id may be Chinese, and the column holds 128 of them.
+    let chars = ext.chars().count();
+    if chars == 0 || chars > 128 || ext.len() != req.external_id.len() || ext.chars().any(char::is_control) {
         return Err(AppError::invalid("external_id", "must be 1 to 128 characters without surrounding spaces"));
     }
     if req.lines.is_empty() || req.lines.len() > MAX_LINES {
