@@ -7,8 +7,7 @@
 use crate::AppError;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use hezuo_db::sea_orm::sea_query::{
-    Alias, CommonTableExpression, Expr, ExprTrait, InsertStatement, PostgresQueryBuilder, Query, UpdateStatement,
-    Value, WithClause,
+    Alias, CommonTableExpression, Expr, ExprTrait, InsertStatement, Query, UpdateStatement, Value, WithClause,
 };
 use hezuo_db::sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, StatementBuilder};
 use rusqlite::types::Value as LiteValue;
@@ -73,10 +72,10 @@ enum Write {
 const PG_MAX_PARAMS: usize = 65_535;
 
 /// Writes of one business operation that answer nothing but how many rows they changed, run
-/// together. On PostgreSQL they go as the data-modifying common table expressions of as few
-/// statements as its limit of bind parameters allows (a whole order in one round trip; its
-/// foreign keys are checked when the statement ends, so a row may refer to one written beside
-/// it); elsewhere one after another, in the order given.
+/// together. On PostgreSQL they go as the data-modifying common table expressions of one
+/// statement, or of a few when its limit of bind parameters requires (a whole order in one
+/// round trip; its foreign keys are checked when the statement ends, so a row may refer to one
+/// written beside it); elsewhere one after another, in the order given.
 #[derive(Default)]
 pub(crate) struct Writes(Vec<Write>);
 
@@ -104,24 +103,7 @@ impl Writes {
             }
             return Ok(());
         }
-        let mut group: Vec<Write> = Vec::new();
-        let mut params = 0;
-        for w in self.0 {
-            let n = match &w {
-                Write::Insert(s) => s.build(PostgresQueryBuilder).1.0.len(),
-                Write::Update(s, _) => s.build(PostgresQueryBuilder).1.0.len(),
-            };
-            if !group.is_empty() && params + n > PG_MAX_PARAMS {
-                run_pg(db, std::mem::take(&mut group)).await?;
-                params = 0;
-            }
-            params += n;
-            group.push(w);
-        }
-        if !group.is_empty() {
-            run_pg(db, group).await?;
-        }
-        Ok(())
+        run_pg(db, &self.0).await
     }
 }
 
@@ -133,21 +115,24 @@ fn changed(done: u64, expected: u64) -> Result<(), AppError> {
     }
 }
 
-/// One statement: every write a common table expression, the updates returning their rows so
-/// that the main query can count them.
-async fn run_pg(db: &impl Exec, group: Vec<Write>) -> Result<(), AppError> {
+/// `group` as one statement: every write a common table expression, the updates returning
+/// their rows so that the main query can count them. A group whose statement would pass
+/// PostgreSQL's limit of bind parameters is sent as its two halves, in order (the statement is
+/// built once in the usual case, and only a very large operation is split).
+async fn run_pg(db: &impl Exec, group: &[Write]) -> Result<(), AppError> {
     let mut with = WithClause::new();
     let mut expected = 0u64;
     let mut counted: Option<Expr> = None;
-    for (i, w) in group.into_iter().enumerate() {
+    for (i, w) in group.iter().enumerate() {
         let name = Alias::new(format!("w{i}"));
         let mut cte = CommonTableExpression::new();
         cte.table_name(name.clone());
         match w {
             Write::Insert(s) => {
-                cte.query(s);
+                cte.query(s.clone());
             }
-            Write::Update(mut s, rows) => {
+            Write::Update(s, rows) => {
+                let mut s = s.clone();
                 s.returning(Query::returning().expr(Expr::val(1)));
                 cte.query(s);
                 expected += rows;
@@ -164,8 +149,13 @@ async fn run_pg(db: &impl Exec, group: Vec<Write>) -> Result<(), AppError> {
         with.cte(cte);
     }
     let main = Query::select().expr(counted.unwrap_or_else(|| Expr::val(0i64))).to_owned();
-    let (done,): (i64,) =
-        db.row(db.build(&main.with(with))).await?.ok_or(AppError::Internal("no answer from a write".into()))?;
+    let statement = db.build(&main.with(with));
+    if group.len() > 1 && statement.values.as_ref().is_some_and(|v| v.0.len() > PG_MAX_PARAMS) {
+        let (first, rest) = group.split_at(group.len() / 2);
+        Box::pin(run_pg(db, first)).await?;
+        return Box::pin(run_pg(db, rest)).await;
+    }
+    let (done,): (i64,) = db.row(statement).await?.ok_or(AppError::Internal("no answer from a write".into()))?;
     changed(u64::try_from(done).unwrap_or(u64::MAX), expected)
 }
 
