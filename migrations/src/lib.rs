@@ -11,6 +11,7 @@ mod m20261128_000004_open_lots;
 mod m20261128_000005_periods;
 mod m20261128_000006_reconciliation;
 mod m20261129_000007_striped_sums;
+mod m20261201_000008_staging_and_logins;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_periods::Migration),
             Box::new(m20261128_000006_reconciliation::Migration),
             Box::new(m20261129_000007_striped_sums::Migration),
+            Box::new(m20261201_000008_staging_and_logins::Migration),
         ]
     }
 }

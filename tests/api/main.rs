@@ -6,6 +6,7 @@ mod errors;
 mod ops;
 mod orders;
 mod periods;
+mod probe;
 mod reconciliation;
 mod setup;
 mod tenancy;

@@ -69,7 +69,7 @@ async fn items(app: &TestApp, token: &str, id: i64, status: &str) -> Vec<Value> 
     v["items"].as_array().unwrap().clone()
 }
 
-async fn every_status_from_a_crafted_statement(app: TestApp) {
+pub(crate) async fn every_status_from_a_crafted_statement(app: TestApp) {
     let w = spec_world(&app).await;
     march(&app, &w).await;
     let alliance = app.token(Role::Alliance, ScopeIds { alliance_id: Some(w.alliance), ..Default::default() }).await;

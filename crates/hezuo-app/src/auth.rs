@@ -226,7 +226,7 @@ impl App {
             expires_at: Set(expires_at),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&*self.writer().await)
         .await?;
         Ok(IssuedToken { token: text, role, expires_at })
     }

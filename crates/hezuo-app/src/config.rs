@@ -16,6 +16,9 @@ pub struct Config {
     pub login_token_ttl: Duration,
     /// Largest JSON request body accepted.
     pub json_body_limit: usize,
+    /// Rows stored, and external ids matched, per transaction of a statement import: each such
+    /// transaction is one turn of SQLite's writer.
+    pub statement_chunk: usize,
 }
 
 impl Config {
@@ -34,6 +37,7 @@ impl Config {
             income_target: Self::DEFAULT_INCOME_TARGET,
             login_token_ttl: Duration::from_secs(12 * 3600),
             json_body_limit: 1024 * 1024,
+            statement_chunk: 20_000,
         }
     }
 }

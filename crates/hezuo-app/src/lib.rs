@@ -42,6 +42,23 @@ pub struct App {
     /// The business clock: when refunds are booked and which periods have ended. The system
     /// clock unless set (tests and simulations replay months in minutes).
     clock: Arc<std::sync::RwLock<Option<chrono::DateTime<chrono::Utc>>>>,
+    /// One statement import per channel at a time (matching reads what earlier statements of
+    /// the channel settled); imports of other channels go side by side.
+    statement_imports: KeyedLocks,
+}
+
+/// Async locks by key, made when first asked for.
+#[derive(Clone, Default)]
+pub(crate) struct KeyedLocks(Arc<std::sync::Mutex<std::collections::HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>);
+
+impl KeyedLocks {
+    pub(crate) async fn lock(&self, key: i64) -> tokio::sync::OwnedMutexGuard<()> {
+        let m = {
+            let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            map.entry(key).or_default().clone()
+        };
+        m.lock_owned().await
+    }
 }
 
 impl App {
@@ -57,7 +74,16 @@ impl App {
             (Some(turn), Some(file)) => Some(orders::OrderIntake::start_sqlite(&file, turn.clone())?),
             _ => None,
         };
-        Ok(App { db, config: Arc::new(config), sqlite_writer, intake, clock: Arc::default() })
+        let app = App {
+            db,
+            config: Arc::new(config),
+            sqlite_writer,
+            intake,
+            clock: Arc::default(),
+            statement_imports: KeyedLocks::default(),
+        };
+        app.discard_abandoned_statements().await?;
+        Ok(app)
     }
 
     /// Waits for this process's turn to write (SQLite only; PostgreSQL writers run side by
@@ -67,6 +93,12 @@ impl App {
             Some(m) => Some(m.lock().await),
             None => None,
         }
+    }
+
+    /// The connection for a write outside a transaction (one statement), after this process's
+    /// turn to write: on SQLite every write queues here, so none meets a busy database.
+    pub(crate) async fn writer(&self) -> Writer<'_> {
+        Writer { _turn: self.write_turn().await, db: &self.db }
     }
 
     /// The business clock's now (to the microsecond).
@@ -88,6 +120,19 @@ impl App {
             return Err(AppError::Internal("migrations pending".into()));
         }
         Ok(())
+    }
+}
+
+/// The database connection while holding the writer turn (`App::writer`).
+pub(crate) struct Writer<'a> {
+    _turn: Option<tokio::sync::MutexGuard<'a, ()>>,
+    db: &'a DatabaseConnection,
+}
+
+impl std::ops::Deref for Writer<'_> {
+    type Target = DatabaseConnection;
+    fn deref(&self) -> &DatabaseConnection {
+        self.db
     }
 }
 

@@ -24,8 +24,24 @@ pub const STATUSES: [&str; 5] = ["matched", "amount_mismatch", "missing_in_books
 const ROW_BATCH: usize = 3_000;
 /// Rows per INSERT on PostgreSQL, where a batch travels as one JSON parameter.
 const PG_ROW_BATCH: usize = 10_000;
-/// Malformed rows listed in the import's answer (all are kept and counted).
+/// Malformed rows listed in the import's answer.
 const ERRORS_SHOWN: usize = 1_000;
+/// Malformed rows kept with their reasons (all are counted). A file with at least this many
+/// bad rows, and more bad rows than good ones, is not a statement: it is refused unread.
+const MAX_STORED_ERRORS: i64 = 1_000;
+const STAGING: &str = "staging";
+const READY: &str = "ready";
+
+/// A file most of whose rows cannot be read.
+fn unreadable(good: i64, bad: i64) -> AppError {
+    AppError::Invalid {
+        code: "statement_unreadable",
+        field: None,
+        message: format!(
+            "{bad} of the file's rows cannot be read and {good} can: is it a statement of this format? Nothing was imported"
+        ),
+    }
+}
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RowErrorView {
@@ -133,10 +149,12 @@ fn importer(p: &Principal) -> Result<i64, AppError> {
     }
 }
 
+/// The published statements the caller may read.
 fn reader(p: &Principal) -> Result<Condition, AppError> {
+    let ready = Condition::all().add(statement::Column::State.eq(READY));
     match *p {
-        Principal::Admin => Ok(Condition::all()),
-        Principal::Alliance { alliance_id } => Ok(Condition::all().add(statement::Column::AllianceId.eq(alliance_id))),
+        Principal::Admin => Ok(ready),
+        Principal::Alliance { alliance_id } => Ok(ready.add(statement::Column::AllianceId.eq(alliance_id))),
         _ => Err(AppError::Forbidden),
     }
 }
@@ -179,7 +197,7 @@ struct StoredRow {
 /// Stores a batch of rows: multi-row INSERT on SQLite; on PostgreSQL one JSON parameter
 /// unpacked by `json_to_recordset` (ten thousand rows cost one bind instead of a hundred
 /// thousand).
-async fn store_rows(txn: &DatabaseTransaction, rows: Vec<StoredRow>) -> Result<(), AppError> {
+async fn store_rows(txn: &DatabaseTransaction, rows: &[StoredRow]) -> Result<(), AppError> {
     if txn.get_database_backend() == hezuo_db::sea_orm::DbBackend::Postgres {
         let json = serde_json::to_string(&rows).map_err(|e| AppError::Internal(format!("rows as JSON: {e}")))?;
         txn.execute_raw(stmt(
@@ -193,10 +211,10 @@ async fn store_rows(txn: &DatabaseTransaction, rows: Vec<StoredRow>) -> Result<(
         .await?;
         return Ok(());
     }
-    let models = rows.into_iter().map(|r| statement_row::ActiveModel {
+    let models = rows.iter().map(|r| statement_row::ActiveModel {
         statement_id: Set(r.statement_id),
         line: Set(r.line),
-        external_id: Set(r.external_id),
+        external_id: Set(r.external_id.clone()),
         kind: Set(r.kind.to_owned()),
         amount: Set(r.amount),
         fee: Set(r.fee),
@@ -213,6 +231,12 @@ const BOOK: &str = "o.gross - o.fee - o.refunded + COALESCE(pf.rf, 0)";
 
 impl App {
     /// `POST /reconciliation/statements?channel=&format=`: imports and matches a statement.
+    ///
+    /// In steps, so that no transaction is long: the statement row is written as `staging`,
+    /// its rows are stored in chunks of short transactions while the file streams in, the
+    /// items are matched in chunks of external ids, and one short last transaction publishes
+    /// it (`ready`). Until then nobody sees it; a failure deletes what was staged. On SQLite
+    /// every other write of the process waits at most for one chunk.
     pub async fn import_statement(
         &self,
         p: &Principal,
@@ -231,36 +255,74 @@ impl App {
             .await?
             .ok_or_else(|| AppError::unknown_reference("channel", "channel of your alliance"))?;
         let hash = hex::encode(Sha256::digest(body));
-        if let Some(s) = self.statement_by_hash(ch.id, &hash).await? {
-            return Ok(Imported { statement: self.statement_view(s).await?, created: false });
+        // One import per channel at a time: matching looks at what earlier statements of the
+        // channel settled.
+        let _channel = self.statement_imports.lock(ch.id).await;
+        if let Some(found) = self.statement_by_hash(ch.id, &hash).await? {
+            return self.earlier_import(found).await;
         }
         let rows = StatementReader::new(body, format, self.config.timezone).map_err(|e| AppError::Invalid {
             code: "statement_unreadable",
             field: None,
             message: e.to_string(),
         })?;
-        let made = {
-            let _turn = self.write_turn().await;
-            let txn = self.db.begin().await?;
-            let result = self.import_in(&txn, actor, &ch, format, &hash, body.len(), rows).await;
-            crate::finish(txn, result).await
-        };
-        match made {
-            Ok(id) => {
-                let s =
-                    statement::Entity::find_by_id(id).one(&self.db).await?.ok_or(AppError::NotFound("statement"))?;
-                Ok(Imported { statement: self.statement_view(s).await?, created: true })
-            }
-            // The same file imported concurrently: answer with the one that won.
-            Err(AppError::Conflict { code: "already_exists", .. }) => {
-                let s = self
+        let staged = statement::ActiveModel {
+            alliance_id: Set(ch.alliance_id),
+            channel_id: Set(ch.id),
+            format: Set(format.as_str().to_owned()),
+            content_hash: Set(hash.clone()),
+            bytes: Set(i64::try_from(body.len()).unwrap_or(i64::MAX)),
+            rows: Set(0),
+            rejected: Set(0),
+            first_settled_at: Set(None),
+            last_settled_at: Set(None),
+            range_from: Set(None),
+            range_to: Set(None),
+            actor_user_id: Set(actor.user_id),
+            actor_token_id: Set(actor.token_id),
+            created_at: Set(crate::now()),
+            state: Set(STAGING.to_owned()),
+            ..Default::default()
+        }
+        .insert(&*self.writer().await)
+        .await;
+        let s = match staged {
+            Ok(s) => s,
+            // The same file imported by another replica: answer with that one.
+            Err(e) if matches!(AppError::from(e.clone()), AppError::Conflict { code: "already_exists", .. }) => {
+                let found = self
                     .statement_by_hash(ch.id, &hash)
                     .await?
-                    .ok_or_else(|| AppError::Internal("statement vanished".into()))?;
-                Ok(Imported { statement: self.statement_view(s).await?, created: false })
+                    .ok_or_else(|| AppError::Internal(format!("statement vanished: {e}")))?;
+                return self.earlier_import(found).await;
             }
-            Err(e) => Err(e),
+            Err(e) => return Err(e.into()),
+        };
+        match self.stage_and_match(&s, rows).await {
+            Ok(()) => {
+                let s =
+                    statement::Entity::find_by_id(s.id).one(&self.db).await?.ok_or(AppError::NotFound("statement"))?;
+                Ok(Imported { statement: self.statement_view(s).await?, created: true })
+            }
+            Err(e) => {
+                if let Err(cleanup) = self.discard_statement(s.id).await {
+                    tracing::error!(statement = s.id, error = %cleanup, "a failed statement import was not cleaned up");
+                }
+                Err(e)
+            }
         }
+    }
+
+    /// A statement already imported from the same file is the answer; one still being staged
+    /// is a conflict.
+    async fn earlier_import(&self, s: statement::Model) -> Result<Imported, AppError> {
+        if s.state == STAGING {
+            return Err(AppError::conflict(
+                "import_in_progress",
+                "this file is being imported right now; ask again in a minute",
+            ));
+        }
+        Ok(Imported { statement: self.statement_view(s).await?, created: false })
     }
 
     async fn statement_by_hash(&self, channel_id: i64, hash: &str) -> Result<Option<statement::Model>, AppError> {
@@ -271,44 +333,16 @@ impl App {
             .await?)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn import_in(
-        &self,
-        txn: &DatabaseTransaction,
-        actor: &Actor,
-        ch: &channel::Model,
-        format: Format,
-        hash: &str,
-        bytes: usize,
-        mut rows: StatementReader<&[u8]>,
-    ) -> Result<i64, AppError> {
-        let now = crate::now();
-        let s = statement::ActiveModel {
-            alliance_id: Set(ch.alliance_id),
-            channel_id: Set(ch.id),
-            format: Set(format.as_str().to_owned()),
-            content_hash: Set(hash.to_owned()),
-            bytes: Set(i64::try_from(bytes).unwrap_or(i64::MAX)),
-            rows: Set(0),
-            rejected: Set(0),
-            first_settled_at: Set(None),
-            last_settled_at: Set(None),
-            range_from: Set(None),
-            range_to: Set(None),
-            actor_user_id: Set(actor.user_id),
-            actor_token_id: Set(actor.token_id),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
+    /// Stores the rows in chunks, matches, and publishes the statement.
+    async fn stage_and_match(&self, s: &statement::Model, mut rows: StatementReader<&[u8]>) -> Result<(), AppError> {
         let started = std::time::Instant::now();
         let (mut good, mut bad) = (0i64, 0i64);
         let mut first: Option<DateTime<Utc>> = None;
         let mut last: Option<DateTime<Utc>> = None;
-        let postgres = txn.get_database_backend() == hezuo_db::sea_orm::DbBackend::Postgres;
+        let postgres = hezuo_db::backend(&self.db) == hezuo_db::Backend::Postgres;
         let batch_size = if postgres { PG_ROW_BATCH } else { ROW_BATCH };
-        let mut batch: Vec<StoredRow> = Vec::with_capacity(batch_size);
+        let stage_chunk = self.config.statement_chunk.max(1);
+        let mut chunk: Vec<StoredRow> = Vec::with_capacity(stage_chunk);
         let mut errors = Vec::new();
         // Exact repeats within the file, by a 128-bit digest of (id, kind, amount, fee, time):
         // two independent keyed hashes, so a false repeat is out of reach (~2⁻¹²⁸ per pair).
@@ -324,7 +358,7 @@ impl App {
                     last = Some(last.map_or(r.settled_at, |l| l.max(r.settled_at)));
                     let key = (&r.external_id, r.kind.as_str(), r.amount.cents(), r.fee.cents(), r.settled_at);
                     let repeated = !seen.insert((h1.hash_one(key), h2.hash_one(key)));
-                    batch.push(StoredRow {
+                    chunk.push(StoredRow {
                         statement_id: s.id,
                         line: i64::try_from(r.line).unwrap_or(i64::MAX),
                         net: r.net()?.cents(),
@@ -338,41 +372,66 @@ impl App {
                 }
                 Some(Err(e)) => {
                     bad += 1;
-                    errors.push(statement_error::ActiveModel {
-                        statement_id: Set(s.id),
-                        line: Set(i64::try_from(e.line).unwrap_or(i64::MAX)),
-                        reason: Set(e.reason),
-                        ..Default::default()
-                    });
+                    // Every bad row is counted; the first ones are kept with their reasons.
+                    if bad <= MAX_STORED_ERRORS {
+                        errors.push(statement_error::ActiveModel {
+                            statement_id: Set(s.id),
+                            line: Set(i64::try_from(e.line).unwrap_or(i64::MAX)),
+                            reason: Set(e.reason),
+                            ..Default::default()
+                        });
+                    }
+                    // A file that is mostly junk is not a statement: stop reading it.
+                    if bad >= MAX_STORED_ERRORS && bad > good {
+                        return Err(unreadable(good, bad));
+                    }
                 }
                 None => {}
             }
-            if batch.len() >= batch_size || (done && !batch.is_empty()) {
-                store_rows(txn, std::mem::take(&mut batch)).await?;
-            }
-            if errors.len() >= ROW_BATCH || (done && !errors.is_empty()) {
-                statement_error::Entity::insert_many(std::mem::take(&mut errors)).exec(txn).await?;
+            if chunk.len() >= stage_chunk
+                || errors.len() >= stage_chunk
+                || (done && !(chunk.is_empty() && errors.is_empty()))
+            {
+                let (rows_now, errors_now) = (std::mem::take(&mut chunk), std::mem::take(&mut errors));
+                let _turn = self.write_turn().await;
+                let txn = self.db.begin().await?;
+                let result = async {
+                    for part in rows_now.chunks(batch_size) {
+                        store_rows(&txn, part).await?;
+                    }
+                    for part in errors_now.chunks(ROW_BATCH) {
+                        statement_error::Entity::insert_many(part.to_vec()).exec(&txn).await?;
+                    }
+                    Ok(())
+                }
+                .await;
+                crate::finish(txn, result).await?;
             }
             if done {
                 break;
             }
+        }
+        rows.finish().map_err(|e| AppError::Invalid {
+            code: "statement_corrupt",
+            field: None,
+            message: e.to_string(),
+        })?;
+        if good == 0 || bad > good {
+            return Err(unreadable(good, bad));
         }
         tracing::debug!(
             statement = s.id,
             rows = good,
             rejected = bad,
             elapsed_ms = started.elapsed().as_millis() as u64,
-            "statement rows stored"
+            "statement rows staged"
         );
-        rows.finish().map_err(|e| AppError::Invalid {
-            code: "statement_corrupt",
-            field: None,
-            message: e.to_string(),
-        })?;
 
         let tz = self.config.timezone;
         let range_from = first.map(|t| t.with_timezone(&tz).date_naive());
         let range_to = last.map(|t| t.with_timezone(&tz).date_naive());
+        self.match_statement(s.id, s.channel_id, range_from.zip(range_to)).await?;
+        tracing::debug!(statement = s.id, elapsed_ms = started.elapsed().as_millis() as u64, "statement matched");
         statement::Entity::update_many()
             .col_expr(statement::Column::Rows, Expr::value(good))
             .col_expr(statement::Column::Rejected, Expr::value(bad))
@@ -380,37 +439,96 @@ impl App {
             .col_expr(statement::Column::LastSettledAt, Expr::value(last))
             .col_expr(statement::Column::RangeFrom, Expr::value(range_from))
             .col_expr(statement::Column::RangeTo, Expr::value(range_to))
+            .col_expr(statement::Column::State, Expr::value(READY))
             .filter(statement::Column::Id.eq(s.id))
-            .exec(txn)
+            .exec(&*self.writer().await)
             .await?;
-        self.match_statement(txn, s.id, ch.id, range_from.zip(range_to)).await?;
-        tracing::debug!(statement = s.id, elapsed_ms = started.elapsed().as_millis() as u64, "statement matched");
-        Ok(s.id)
+        Ok(())
+    }
+
+    /// Deletes a statement that was not published, a chunk at a time.
+    async fn discard_statement(&self, id: i64) -> Result<(), AppError> {
+        let tables = ["statement_items", "statement_rows", "statement_errors"];
+        for table in tables {
+            loop {
+                let key = if table == "statement_rows" { "line" } else { "id" };
+                let sql = format!(
+                    "DELETE FROM {table} WHERE statement_id = ? AND {key} IN \
+                     (SELECT {key} FROM {table} WHERE statement_id = ? LIMIT {})",
+                    self.config.statement_chunk.max(1)
+                );
+                let w = self.writer().await;
+                let gone = w.execute_raw(stmt(&*w, &sql, vec![id.into(), id.into()])).await?.rows_affected();
+                if gone == 0 {
+                    break;
+                }
+            }
+        }
+        statement::Entity::delete_by_id(id).exec(&*self.writer().await).await?;
+        Ok(())
+    }
+
+    /// Statements a stopped process left half imported (SQLite: any; PostgreSQL, where
+    /// another replica may be importing: those older than an hour).
+    pub(crate) async fn discard_abandoned_statements(&self) -> Result<(), AppError> {
+        let mut q = statement::Entity::find().filter(statement::Column::State.eq(STAGING));
+        if hezuo_db::backend(&self.db) == hezuo_db::Backend::Postgres {
+            q = q.filter(statement::Column::CreatedAt.lt(crate::now() - chrono::Duration::hours(1)));
+        }
+        for s in q.all(&self.db).await? {
+            tracing::warn!(statement = s.id, "discarding a statement import that did not finish");
+            self.discard_statement(s.id).await?;
+        }
+        Ok(())
+    }
+
+    /// The boundaries of chunks of `chunk` external ids: `sql` selects the external id at an
+    /// offset after a given one (`?` twice: the scope's parameter, then the last boundary).
+    async fn boundaries(&self, sql: &str, scope: i64) -> Result<Vec<String>, AppError> {
+        let mut out: Vec<String> = Vec::new();
+        loop {
+            let after = out.last().cloned().unwrap_or_default();
+            let row = self.db.query_one_raw(stmt(&self.db, sql, vec![scope.into(), after.into()])).await?;
+            match row.map(|r| r.try_get_by_index::<String>(0)).transpose()? {
+                Some(b) => out.push(b),
+                None => return Ok(out),
+            }
+        }
     }
 
     /// SPEC §9 matching, set-based: one item per external id of the statement, then one per
     /// booked order of the channel placed in the statement's days that it lacks (items in
-    /// external-id order within each group).
+    /// external-id order within each group). Each runs over chunks of external ids, a short
+    /// transaction each.
     async fn match_statement(
         &self,
-        txn: &DatabaseTransaction,
         id: i64,
         channel_id: i64,
         range: Option<(NaiveDate, NaiveDate)>,
     ) -> Result<(), AppError> {
-        if txn.get_database_backend() == hezuo_db::sea_orm::DbBackend::Postgres {
+        let postgres = hezuo_db::backend(&self.db) == hezuo_db::Backend::Postgres;
+        if postgres {
             // The rows were just written: give the planner their real size (it would otherwise
-            // loop over index look-ups), and the grouping room to stay in memory.
-            txn.execute_unprepared("SET LOCAL work_mem = '128MB'").await?;
-            txn.execute_unprepared("ANALYZE statement_rows").await?;
+            // loop over index look-ups). On its own, not in a long transaction.
+            self.db.execute_unprepared("ANALYZE statement_rows").await?;
         }
         // The ids an earlier statement of the channel already settled.
         let settled = "LEFT JOIN (SELECT DISTINCT i.external_id FROM statement_items i \
              JOIN statements s ON s.id = i.statement_id WHERE s.channel_id = ? AND i.statement_id <> ? \
-             AND i.status IN ('matched', 'amount_mismatch')) settled ON settled.external_id = {id}";
+             AND s.state = 'ready' AND i.status IN ('matched', 'amount_mismatch')) settled ON settled.external_id = {id}";
         let refunded_fees = "LEFT JOIN (SELECT p.order_id, SUM(p.refunded_fee) AS rf FROM order_parts p \
-             JOIN orders o2 ON o2.id = p.order_id WHERE o2.channel_id = ? AND p.refunded_fee <> 0 \
+             JOIN orders o2 ON o2.id = p.order_id WHERE o2.channel_id = ? AND p.refunded_fee <> 0 {chunk} \
              GROUP BY p.order_id) pf ON pf.order_id = o.id";
+        let statement_ids = self
+            .boundaries(
+                &format!(
+                    "SELECT external_id FROM statement_rows WHERE statement_id = ? AND external_id > ? \
+                     ORDER BY external_id LIMIT 1 OFFSET {}",
+                    self.config.statement_chunk.max(1) - 1
+                ),
+                id,
+            )
+            .await?;
         let sql = format!(
             "INSERT INTO statement_items (statement_id, external_id, order_id, status, statement_amount, book_amount, difference, rows) \
              SELECT ?, r.external_id, o.id, \
@@ -421,46 +539,113 @@ impl App {
                r.net - CASE WHEN o.id IS NULL THEN 0 ELSE {BOOK} END, r.n \
              FROM (SELECT external_id, SUM(net) AS net, COUNT(*) AS n, \
                      SUM(CASE WHEN repeated THEN 1 ELSE 0 END) AS repeated \
-                   FROM statement_rows WHERE statement_id = ? GROUP BY external_id) r \
+                   FROM statement_rows WHERE statement_id = ? AND external_id > ? AND (? OR external_id <= ?) \
+                   GROUP BY external_id) r \
              {settled} \
              LEFT JOIN orders o ON o.channel_id = ? AND o.external_id = r.external_id \
              {refunded_fees} ORDER BY r.external_id",
             settled = settled.replace("{id}", "r.external_id"),
+            refunded_fees = refunded_fees.replace("{chunk}", "AND o2.external_id > ? AND (? OR o2.external_id <= ?)"),
         );
-        txn.execute_raw(stmt(
-            txn,
+        self.in_chunks(
+            &statement_ids,
+            |lo, hi, last| {
+                vec![
+                    id.into(),
+                    id.into(),
+                    lo.clone().into(),
+                    last.into(),
+                    hi.clone().into(),
+                    channel_id.into(),
+                    id.into(),
+                    channel_id.into(),
+                    channel_id.into(),
+                    lo.into(),
+                    last.into(),
+                    hi.into(),
+                ]
+            },
             &sql,
-            vec![id.into(), id.into(), channel_id.into(), id.into(), channel_id.into(), channel_id.into()],
-        ))
+        )
         .await?;
-        tracing::debug!(statement = id, "statement items matched");
 
         let Some((from, to)) = range else { return Ok(()) };
         let (lo, hi) = (self.local_midnight(from)?, self.local_midnight(to + Days::new(1))?);
+        let order_ids = self
+            .boundaries(
+                &format!(
+                    "SELECT external_id FROM orders WHERE channel_id = ? AND external_id > ? \
+                     ORDER BY external_id LIMIT 1 OFFSET {}",
+                    self.config.statement_chunk.max(1) - 1
+                ),
+                channel_id,
+            )
+            .await?;
         let sql = format!(
             "INSERT INTO statement_items (statement_id, external_id, order_id, status, statement_amount, book_amount, difference, rows) \
              SELECT ?, o.external_id, o.id, 'missing_in_statement', NULL, {BOOK}, -({BOOK}), 0 \
              FROM orders o {refunded_fees} {settled} \
-             WHERE o.channel_id = ? AND o.status <> 'cancelled' AND o.placed_at >= ? AND o.placed_at < ? \
+             WHERE o.channel_id = ? AND o.external_id > ? AND (? OR o.external_id <= ?) \
+               AND o.status <> 'cancelled' AND o.placed_at >= ? AND o.placed_at < ? \
                AND NOT EXISTS (SELECT 1 FROM statement_rows r WHERE r.statement_id = ? AND r.external_id = o.external_id) \
                AND settled.external_id IS NULL ORDER BY o.external_id",
             settled = settled.replace("{id}", "o.external_id"),
+            refunded_fees = refunded_fees.replace("{chunk}", "AND o2.external_id > ? AND (? OR o2.external_id <= ?)"),
         );
-        txn.execute_raw(stmt(
-            txn,
+        self.in_chunks(
+            &order_ids,
+            |a, b, last| {
+                vec![
+                    id.into(),
+                    channel_id.into(),
+                    a.clone().into(),
+                    last.into(),
+                    b.clone().into(),
+                    channel_id.into(),
+                    id.into(),
+                    channel_id.into(),
+                    a.into(),
+                    last.into(),
+                    b.into(),
+                    lo.into(),
+                    hi.into(),
+                    id.into(),
+                ]
+            },
             &sql,
-            vec![
-                id.into(),
-                channel_id.into(),
-                channel_id.into(),
-                id.into(),
-                channel_id.into(),
-                lo.into(),
-                hi.into(),
-                id.into(),
-            ],
-        ))
+        )
         .await?;
+        Ok(())
+    }
+
+    /// Runs `sql` once per chunk of external ids `(lo, hi]` (the last chunk open above), each
+    /// in its own short transaction after the writer turn.
+    async fn in_chunks(
+        &self,
+        boundaries: &[String],
+        values: impl Fn(String, String, bool) -> Vec<Value>,
+        sql: &str,
+    ) -> Result<(), AppError> {
+        let postgres = hezuo_db::backend(&self.db) == hezuo_db::Backend::Postgres;
+        let mut lo = String::new();
+        for i in 0..=boundaries.len() {
+            let (hi, last) = match boundaries.get(i) {
+                Some(b) => (b.clone(), false),
+                None => (String::new(), true),
+            };
+            let _turn = self.write_turn().await;
+            let txn = self.db.begin().await?;
+            let result = async {
+                if postgres {
+                    txn.execute_unprepared("SET LOCAL work_mem = '64MB'").await?;
+                }
+                txn.execute_raw(stmt(&txn, sql, values(lo.clone(), hi.clone(), last))).await?;
+                Ok(())
+            }
+            .await;
+            crate::finish(txn, result).await?;
+            lo = hi;
+        }
         Ok(())
     }
 
@@ -611,10 +796,10 @@ impl App {
         let found = item::Entity::find_by_id(id).one(&self.db).await?.ok_or(AppError::NotFound("item"))?;
         statement::Entity::find_by_id(found.statement_id)
             .filter(statement::Column::AllianceId.eq(alliance_id))
+            .filter(statement::Column::State.eq(READY))
             .one(&self.db)
             .await?
             .ok_or(AppError::NotFound("item"))?;
-        let _turn = self.write_turn().await;
         let done = item::Entity::update_many()
             .col_expr(item::Column::Note, Expr::value(note))
             .col_expr(item::Column::ResolvedAt, Expr::value(crate::now()))
@@ -622,7 +807,7 @@ impl App {
             .col_expr(item::Column::ResolvedByTokenId, Expr::value(actor.token_id))
             .filter(item::Column::Id.eq(id))
             .filter(item::Column::ResolvedAt.is_null())
-            .exec(&self.db)
+            .exec(&*self.writer().await)
             .await?;
         if done.rows_affected == 0 {
             return Err(AppError::conflict("already_resolved", "this item is already resolved"));

@@ -102,6 +102,10 @@ mod tests {
     }
 }
 
+/// The most lots one order line may draw on: an order of a line over more lots is refused
+/// (422 `too_many_lots`), so that no single order holds the database for long.
+pub const MAX_LOT_PARTS_PER_LINE: usize = 1_000;
+
 /// SPEC §4 draw: takes `need` from lots given in FIFO order with what each has left, oldest
 /// first. `Err(available)` when the lots cannot fill it whole; the draw then changes nothing.
 pub fn fifo_draw(lots: &[(i64, Quantity)], need: Quantity) -> Result<Vec<(i64, Quantity)>, Quantity> {

@@ -179,7 +179,7 @@ impl App {
             updated_at: Set(t),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&*self.writer().await)
         .await?;
         product_view(m, 0)
     }
@@ -221,7 +221,7 @@ impl App {
         if am.is_changed() {
             am.updated_at = Set(now());
         }
-        let saved = crate::setup::save(am, &self.db).await?;
+        let saved = crate::setup::save(am, &*self.writer().await).await?;
         let stock = stocks(&self.db, &[id]).await?.get(&id).copied().unwrap_or(0);
         product_view(saved, stock)
     }

@@ -237,7 +237,7 @@ impl App {
         if let Some(t) = tracking {
             update = update.col_expr(order::Column::TrackingNumber, Expr::value(t));
         }
-        if update.exec(&self.db).await?.rows_affected == 0 {
+        if update.exec(&*self.writer().await).await?.rows_affected == 0 {
             return Err(AppError::conflict(
                 "invalid_transition",
                 format!("the order is {}, not {}", o.status, from.as_str()),

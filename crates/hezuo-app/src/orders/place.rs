@@ -157,8 +157,10 @@ pub(crate) fn part_refunded(p: &order_part::Model) -> Amounts {
 /// bind parameters for the widest table (order parts, 20 columns).
 const BATCH: usize = 500;
 
-/// Lots fetched (and locked) per round trip while covering an order's need.
+/// Lots fetched (and locked) in the first round trip while covering an order's need, and at
+/// most in any later one.
 const LOT_BATCH: u64 = 8;
+const MAX_LOT_BATCH: u64 = 512;
 
 /// An open lot as the draw needs it, with its product's name and status (read in the same
 /// query, which also checks that the product is the station's).
@@ -203,17 +205,25 @@ impl From<OpenLotRow> for OpenLot {
 }
 
 /// The station's product's open lots in FIFO order, locked, until their remaining covers
-/// `need` (all of them when it cannot be covered, so that the shortfall can be reported
-/// exactly). Empty when the product has no open lot or is not the station's.
+/// `need` or `max_lots` are read (all of them when it cannot be covered, so that the shortfall
+/// can be reported exactly). Empty when the product has no open lot or is not the station's.
+/// The second value tells whether the read stopped at `max_lots` short of `need`.
 async fn open_lots_covering(
     db: &impl Exec,
     station_id: i64,
     product_id: i64,
     need: i64,
-) -> Result<Vec<OpenLot>, AppError> {
+    max_lots: usize,
+) -> Result<(Vec<OpenLot>, bool), AppError> {
     let mut found: Vec<OpenLot> = Vec::new();
     let mut have = 0i64;
+    // Few lots cover most orders; when they do not, read more at a time.
+    let mut batch_size = LOT_BATCH;
     while have < need {
+        if found.len() >= max_lots {
+            return Ok((found, true));
+        }
+        let limit = std::cmp::min(batch_size, (max_lots - found.len()) as u64);
         let mut q = lot::Entity::find()
             .select_only()
             .columns([
@@ -239,7 +249,7 @@ async fn open_lots_covering(
             .filter(Expr::col(lot::Column::Remaining).gt(Expr::cust("0")))
             .order_by(lot::Column::ReceivedAt, SortOrder::Asc)
             .order_by(lot::Column::Id, SortOrder::Asc)
-            .limit(LOT_BATCH);
+            .limit(limit);
         if let Some(last) = found.last() {
             // Keyset: after the last lot seen in (received_at, id) order.
             q = q.filter(
@@ -251,14 +261,28 @@ async fn open_lots_covering(
         // Lock the lots only (PostgreSQL; SQLite has the writer turn).
         QueryTrait::query(&mut q).lock_with_tables(LockType::Update, [lot::Entity]);
         let batch: Vec<OpenLot> = db.rows(q.build(db.backend())).await?;
-        let done = (batch.len() as u64) < LOT_BATCH;
+        let done = (batch.len() as u64) < limit;
         have += batch.iter().map(|l| l.remaining).sum::<i64>();
         found.extend(batch);
         if done {
             break;
         }
+        batch_size = std::cmp::min(batch_size * 4, MAX_LOT_BATCH);
     }
-    Ok(found)
+    Ok((found, false))
+}
+
+/// What is left of a product's open lots, in thousandths (to name a shortfall exactly when
+/// the lots read stopped at the per-line limit).
+async fn open_stock(db: &impl Exec, product_id: i64) -> Result<i64, AppError> {
+    let q = lot::Entity::find()
+        .select_only()
+        .column_as(Expr::cust("CAST(COALESCE(SUM(remaining), 0) AS BIGINT)"), "stock")
+        .filter(lot::Column::ProductId.eq(product_id))
+        .filter(Expr::col(lot::Column::Remaining).gt(Expr::cust("0")))
+        .build(db.backend());
+    let rows: Vec<(i64,)> = db.rows(q).await?;
+    Ok(rows.first().map_or(0, |r| r.0))
 }
 
 /// The order placed, and whether this request created it.
@@ -530,10 +554,18 @@ pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderV
     product_ids.sort_unstable();
     product_ids.dedup();
     let mut lots: Vec<OpenLot> = Vec::new();
+    let mut capped: Vec<i64> = Vec::new();
     for pid in &product_ids {
-        let need: i64 = req.lines.iter().filter(|l| l.product_id == *pid).map(|l| l.quantity.thousandths()).sum();
-        lots.extend(open_lots_covering(db, ctx.station_id, *pid, need).await?);
+        let lines = req.lines.iter().filter(|l| l.product_id == *pid);
+        let need: i64 = lines.clone().map(|l| l.quantity.thousandths()).sum();
+        let max_lots = lines.count() * catalog::MAX_LOT_PARTS_PER_LINE + 1;
+        let (found, stopped) = open_lots_covering(db, ctx.station_id, *pid, need, max_lots).await?;
+        if stopped {
+            capped.push(*pid);
+        }
+        lots.extend(found);
     }
+    let index: HashMap<i64, &OpenLot> = lots.iter().map(|l| (l.id, l)).collect();
     // Name and status of each product; those without an open lot are read on their own.
     let mut products: HashMap<i64, (String, String)> =
         lots.iter().map(|l| (l.product_id, (l.product_name.clone(), l.product_status.clone()))).collect();
@@ -574,12 +606,30 @@ pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderV
             .filter(|x| x.product_id == l.product_id)
             .map(|x| (x.id, Quantity::from_thousandths(left.get(&x.id).copied().unwrap_or(0))))
             .collect();
-        let draws: Vec<(&OpenLot, i64)> = match catalog::fifo_draw(&candidates, l.quantity) {
-            Ok(d) => d
-                .into_iter()
-                .filter_map(|(id, q)| lots.iter().find(|x| x.id == id).map(|lt| (lt, q.thousandths())))
-                .collect(),
+        let drawn = catalog::fifo_draw(&candidates, l.quantity);
+        let mut exact_available = None;
+        if drawn.as_ref().map_or(capped.contains(&l.product_id), |d| d.len() > catalog::MAX_LOT_PARTS_PER_LINE) {
+            // More lots than a line may draw on, unless there is not enough stock at all.
+            let taken_before: i64 =
+                lots.iter().filter(|x| x.product_id == l.product_id).filter_map(|x| taken.get(&x.id)).sum();
+            let available = open_stock(db, l.product_id).await? - taken_before;
+            exact_available = Some(Quantity::from_thousandths(std::cmp::max(available, 0)));
+            if available >= l.quantity.thousandths() {
+                return Err(AppError::Invalid {
+                    code: "too_many_lots",
+                    field: Some(line_field(i, "quantity")),
+                    message: format!(
+                        "this line would draw on more than {} lots of product {}; split the order into smaller lines",
+                        catalog::MAX_LOT_PARTS_PER_LINE,
+                        l.product_id
+                    ),
+                });
+            }
+        }
+        let draws: Vec<(&OpenLot, i64)> = match drawn {
+            Ok(d) => d.into_iter().filter_map(|(id, q)| index.get(&id).map(|lt| (*lt, q.thousandths()))).collect(),
             Err(available) => {
+                let available = exact_available.unwrap_or(available);
                 let name = products.get(&l.product_id).map_or("", |p| p.0.as_str());
                 return Err(AppError::Invalid {
                     code: "insufficient_stock",

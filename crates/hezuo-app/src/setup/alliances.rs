@@ -38,7 +38,7 @@ impl App {
             created_at: Set(now()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&*self.writer().await)
         .await?;
         Ok(m.into())
     }
@@ -56,6 +56,6 @@ impl App {
         let m = find_scoped::<alliance::Entity>(&self.db, id, Condition::all(), "alliance").await?;
         let mut am = m.into_active_model();
         super::set_if(&mut am.name, req.name.map(|n| validate::name("name", &n)).transpose()?);
-        Ok(super::save(am, &self.db).await?.into())
+        Ok(super::save(am, &*self.writer().await).await?.into())
     }
 }

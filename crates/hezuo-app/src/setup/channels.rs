@@ -77,7 +77,7 @@ impl App {
             created_at: Set(now()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&*self.writer().await)
         .await?;
         m.try_into()
     }
@@ -99,6 +99,6 @@ impl App {
         let mut am = m.into_active_model();
         super::set_if(&mut am.name, req.name.map(|n| validate::name("name", &n)).transpose()?);
         super::set_if(&mut am.fee_rate, req.fee_rate.map(Rate::millionths));
-        super::save(am, &self.db).await?.try_into()
+        super::save(am, &*self.writer().await).await?.try_into()
     }
 }

@@ -160,7 +160,7 @@ impl App {
             created_at: Set(now()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&*self.writer().await)
         .await?;
         Ok(m.into())
     }
@@ -184,7 +184,7 @@ impl App {
         let m = find_scoped::<cooperative::Entity>(&self.db, id, Condition::all(), "cooperative").await?;
         let mut am = m.into_active_model();
         super::set_if(&mut am.name, req.name.map(|n| validate::name("name", &n)).transpose()?);
-        Ok(super::save(am, &self.db).await?.into())
+        Ok(super::save(am, &*self.writer().await).await?.into())
     }
 
     pub async fn add_member(&self, p: &Principal, cooperative_id: i64, req: CreateMember) -> Result<Member, AppError> {
@@ -214,7 +214,7 @@ impl App {
             created_at: Set(now()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&*self.writer().await)
         .await?;
         Ok(m.into())
     }
@@ -242,7 +242,7 @@ impl App {
         let m = find_scoped::<member::Entity>(&self.db, member_id, cond, "member").await?;
         let mut am = m.into_active_model();
         am.capital = Set(validate::non_negative("capital", req.capital)?.cents());
-        Ok(super::save(am, &self.db).await?.into())
+        Ok(super::save(am, &*self.writer().await).await?.into())
     }
 
     pub async fn add_rule_version(
@@ -272,7 +272,7 @@ impl App {
             created_at: Set(now()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&*self.writer().await)
         .await?;
         m.try_into()
     }

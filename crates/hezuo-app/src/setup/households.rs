@@ -62,7 +62,7 @@ impl App {
             created_at: Set(now()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&*self.writer().await)
         .await?;
         Ok(m.into())
     }
@@ -90,6 +90,6 @@ impl App {
         let mut am = m.into_active_model();
         set_if(&mut am.name, req.name.map(|n| validate::name("name", &n)).transpose()?);
         set_if(&mut am.members, req.members.map(members).transpose()?);
-        Ok(super::save(am, &self.db).await?.into())
+        Ok(super::save(am, &*self.writer().await).await?.into())
     }
 }

@@ -65,7 +65,7 @@ impl App {
             created_at: Set(now()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&*self.writer().await)
         .await?;
         Ok(m.into())
     }
@@ -92,6 +92,6 @@ impl App {
         let m = find_scoped::<station::Entity>(&self.db, id, Condition::all(), "station").await?;
         let mut am = m.into_active_model();
         super::set_if(&mut am.name, req.name.map(|n| validate::name("name", &n)).transpose()?);
-        Ok(super::save(am, &self.db).await?.into())
+        Ok(super::save(am, &*self.writer().await).await?.into())
     }
 }

@@ -57,7 +57,7 @@ impl App {
             created_at: Set(now()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&*self.writer().await)
         .await?;
         Ok(self.village_view(m))
     }
@@ -82,6 +82,6 @@ impl App {
         if let Some(t) = req.income_target {
             am.income_target = Set(Some(validate::non_negative("income_target", t)?.cents()));
         }
-        Ok(self.village_view(super::save(am, &self.db).await?))
+        Ok(self.village_view(super::save(am, &*self.writer().await).await?))
     }
 }

@@ -9,6 +9,7 @@ pub mod cooperative;
 pub mod cooperative_member;
 pub mod household;
 pub mod ledger_transaction;
+pub mod login_failure;
 pub mod lot;
 pub mod order;
 pub mod order_line;

@@ -19,6 +19,8 @@ pub struct Model {
     pub actor_user_id: Option<i64>,
     pub actor_token_id: Option<i64>,
     pub created_at: DateTimeUtc,
+    /// `staging` while its rows are stored and matched; `ready` once published.
+    pub state: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
