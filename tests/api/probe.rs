@@ -137,10 +137,93 @@ async fn imports_take_at_most_20000_rows(app: TestApp) {
     assert_eq!(stock(&app, &a, peach).await, "0.000");
 }
 
+async fn login(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
+    app.http
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("login")
+}
+
+fn retry_after(res: &reqwest::Response) -> u64 {
+    res.headers()["retry-after"].to_str().unwrap().parse().unwrap()
+}
+
+/// Ten failed logins for one username in 15 minutes: every login for it is refused with 429
+/// and Retry-After, the right password too, also by another process on the same database;
+/// other usernames are not affected; unknown usernames are limited alike.
+async fn password_guessing_is_limited_per_username(app: TestApp) {
+    let t = app.tenant(1).await;
+    for name in ["zhang", "li.na"] {
+        let (s, v) = app
+            .post(
+                "/api/v1/users",
+                &app.admin.clone(),
+                json!({"username": name, "password": "correct-horse-1", "role": "staff", "station_id": t.station}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    for _ in 0..10 {
+        assert_eq!(login(&app, "zhang", "wrong-password").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = login(&app, "zhang", "correct-horse-1").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry = retry_after(&res);
+    assert!((1..=900).contains(&retry), "Retry-After {retry}");
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(code(&v), "too_many_attempts", "{v}");
+    // Refused attempts do not extend the window; the username's case does not matter.
+    assert_eq!(login(&app, "Zhang", "wrong-password").await.status(), StatusCode::TOO_MANY_REQUESTS);
+    let again = retry_after(&login(&app, "zhang", "correct-horse-1").await);
+    assert!(again <= retry, "Retry-After grew from {retry} to {again}");
+    // Another process on the same database sees the same count.
+    let other = hezuo_app::App::open(hezuo_app::Config::with_database(app.database_url())).await.unwrap();
+    let req = |u: &str| hezuo_app::auth::LoginRequest { username: u.into(), password: "correct-horse-1".into() };
+    assert!(matches!(other.login(req("zhang")).await, Err(hezuo_app::AppError::TooManyAttempts { .. })));
+    assert!(other.login(req("li.na")).await.is_ok());
+    other.db.close().await.ok();
+    assert_eq!(login(&app, "li.na", "correct-horse-1").await.status(), StatusCode::OK);
+    // A successful login forgets the failures before it.
+    for _ in 0..2 {
+        for _ in 0..9 {
+            assert_eq!(login(&app, "li.na", "nope").await.status(), StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(login(&app, "li.na", "correct-horse-1").await.status(), StatusCode::OK);
+    }
+    for _ in 0..10 {
+        assert_eq!(login(&app, "nobody", "guess").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(login(&app, "nobody", "guess").await.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// A burst of concurrent wrong logins gets no more than ten tries.
+async fn a_burst_of_guesses_gets_ten_tries(app: TestApp) {
+    let app = std::sync::Arc::new(app);
+    let tries: Vec<_> = (0..30)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move { login(&app, "wang", "guess").await.status() })
+        })
+        .collect();
+    let mut unauthorized = 0;
+    for t in tries {
+        match t.await.unwrap() {
+            StatusCode::UNAUTHORIZED => unauthorized += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(unauthorized <= 10, "{unauthorized} guesses were tried");
+}
+
 db_tests!(
     bulk_work_never_fails_another_tenants_writes,
     an_order_line_draws_on_at_most_1000_lots,
-    imports_take_at_most_20000_rows
+    imports_take_at_most_20000_rows,
+    password_guessing_is_limited_per_username,
+    a_burst_of_guesses_gets_ten_tries,
 );
 
 /// SQLite: a write that finds the writer turn taken waits for it, however long, and succeeds

@@ -158,6 +158,12 @@ impl TestApp {
         self.app.create_token(role, ids, "test", None).await.expect("token").token
     }
 
+    /// The database URL of this test's database (to open a second `App` on it, as another
+    /// replica or a restarted process would).
+    pub fn database_url(&self) -> &str {
+        &self.url
+    }
+
     /// Runs `hezuo verify` now (also done when the test ends).
     pub async fn verify(&self) {
         let report = hezuo_app::verify::run(&self.app).await.expect("verify runs");

@@ -5,13 +5,24 @@ use crate::{App, AppError, now};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use chrono::{DateTime, Utc};
-use hezuo_db::entities::{station, token, user};
+use hezuo_db::entities::{login_failure, station, token, user};
 use hezuo_db::sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+/// Failed logins for one username that `LOGIN_WINDOW` admits before refusing every login.
+pub const MAX_LOGIN_FAILURES: usize = 10;
+/// How long a failed login counts.
+pub const LOGIN_WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Failed logins are kept by a digest of the username as typed (lower-cased), never the text:
+/// people type passwords into the username field.
+fn username_hash(username: &str) -> String {
+    hex::encode(Sha256::digest(username.trim().to_lowercase().as_bytes()))
+}
 
 /// The four roles of SPEC §1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -231,9 +242,39 @@ impl App {
         Ok(IssuedToken { token: text, role, expires_at })
     }
 
-    /// `POST /auth/login`: a token for a user whose password matches.
+    /// `POST /auth/login`: a token for a user whose password matches. After
+    /// `MAX_LOGIN_FAILURES` failed logins for one username within `LOGIN_WINDOW`, every login
+    /// for that username (the right password too) is refused until the oldest of them leaves
+    /// the window. The failures are rows in the database, so restarts and replicas share them.
     pub async fn login(&self, req: LoginRequest) -> Result<LoginResponse, AppError> {
         const BAD: AppError = AppError::Unauthorized("wrong username or password");
+        let who = username_hash(&req.username);
+        // The attempt takes its place first, then counts the places taken: attempts racing
+        // each other see each other, so no burst gets past the limit.
+        let attempt =
+            login_failure::ActiveModel { username_hash: Set(who.clone()), failed_at: Set(now()), ..Default::default() }
+                .insert(&*self.writer().await)
+                .await?;
+        let window = chrono::Duration::from_std(LOGIN_WINDOW).map_err(|e| AppError::Internal(e.to_string()))?;
+        let recent: Vec<DateTime<Utc>> = login_failure::Entity::find()
+            .select_only()
+            .column(login_failure::Column::FailedAt)
+            .filter(login_failure::Column::UsernameHash.eq(who.as_str()))
+            .filter(login_failure::Column::FailedAt.gt(attempt.failed_at - window))
+            .filter(login_failure::Column::Id.ne(attempt.id))
+            .order_by_desc(login_failure::Column::FailedAt)
+            .limit(MAX_LOGIN_FAILURES as u64)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        if recent.len() >= MAX_LOGIN_FAILURES {
+            // A refused attempt is not a failure: the window passes 15 minutes after the
+            // failures, however often someone keeps trying.
+            login_failure::Entity::delete_by_id(attempt.id).exec(&*self.writer().await).await?;
+            let frees_at = recent[MAX_LOGIN_FAILURES - 1] + window;
+            let retry_after = u64::try_from((frees_at - now()).num_seconds()).unwrap_or(0) + 1;
+            return Err(AppError::TooManyAttempts { retry_after });
+        }
         let found = user::Entity::find().filter(user::Column::Username.eq(req.username.as_str())).one(&self.db).await?;
         let Some(u) = found else {
             // Spend the same time as a real check, so usernames cannot be probed by timing.
@@ -250,6 +291,11 @@ impl App {
         let expires_at = now() + ttl;
         let ids = ScopeIds { alliance_id: u.alliance_id, station_id: u.station_id, village_id: u.village_id };
         let issued = self.insert_token(role, ids, Some(u.id), "login", Some(expires_at)).await?;
+        // A successful login forgets the failures before it.
+        login_failure::Entity::delete_many()
+            .filter(login_failure::Column::UsernameHash.eq(who.as_str()))
+            .exec(&*self.writer().await)
+            .await?;
         Ok(LoginResponse { token: issued.token, role, expires_at })
     }
 

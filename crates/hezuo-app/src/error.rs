@@ -21,6 +21,9 @@ pub enum AppError {
     /// A bulk import with bad rows: nothing was imported; every bad row is listed.
     #[error("{message}")]
     Rejected { code: &'static str, message: String, rows: Vec<hezuo_catalog::import::RowError> },
+    /// Too many failed logins for one username: wait `retry_after` seconds.
+    #[error("too many failed logins for this username; try again in {retry_after} s")]
+    TooManyAttempts { retry_after: u64 },
     /// Anything else: logged in full, reported without details.
     #[error("internal error: {0}")]
     Internal(String),

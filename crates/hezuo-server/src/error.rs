@@ -31,15 +31,22 @@ pub struct ApiError {
     pub message: String,
     pub field: Option<String>,
     pub rows: Vec<hezuo_catalog::import::RowError>,
+    /// Seconds for a `Retry-After` header (429, 503).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), field: None, rows: Vec::new() }
+        ApiError { status, code, message: message.into(), field: None, rows: Vec::new(), retry_after: None }
     }
 
     pub fn with_field(mut self, field: Option<String>) -> ApiError {
         self.field = field.filter(|f| !f.is_empty());
+        self
+    }
+
+    pub fn with_retry_after(mut self, seconds: u64) -> ApiError {
+        self.retry_after = Some(seconds);
         self
     }
 
@@ -61,6 +68,10 @@ impl From<AppError> for ApiError {
             AppError::Rejected { code, message, rows } => {
                 ApiError { rows, ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message) }
             }
+            AppError::TooManyAttempts { retry_after } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", e.to_string())
+                    .with_retry_after(retry_after)
+            }
             AppError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
@@ -72,6 +83,7 @@ impl From<AppError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status;
+        let retry_after = self.retry_after;
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code.to_owned(),
@@ -81,6 +93,9 @@ impl IntoResponse for ApiError {
             },
         };
         let mut res = (status, axum::Json(body)).into_response();
+        if let Some(s) = retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
