@@ -224,6 +224,7 @@ db_tests!(
     imports_take_at_most_20000_rows,
     password_guessing_is_limited_per_username,
     a_burst_of_guesses_gets_ten_tries,
+    out_of_scope_ledger_accounts_are_not_found,
 );
 
 /// SQLite: a write that finds the writer turn taken waits for it, however long, and succeeds
@@ -275,3 +276,117 @@ async fn statements_matched_in_small_chunks_postgres() {
     };
     crate::reconciliation::every_status_from_a_crafted_statement(app).await;
 }
+
+/// Reads from a raw connection until the server closes it (or a generous deadline passes, so
+/// that a server that never closes fails the test instead of hanging it).
+async fn closed_by_server(stream: &mut tokio::net::TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(60), stream.read_to_end(&mut got)).await;
+    assert!(read.is_ok(), "the server kept the connection open; it sent {:?}", String::from_utf8_lossy(&got));
+    got
+}
+
+/// Clients that open connections and never finish their headers are cut off, and while they
+/// hold every connection slot, a real request waits and is then served.
+async fn slow_clients_do_not_hold_the_server(app: TestApp) {
+    use tokio::io::AsyncWriteExt;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut idle = Vec::new();
+    for _ in 0..30 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        idle.push(s);
+    }
+    let (s, v) = app.get("/api/v1/villages", &app.admin.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    for s in &mut idle {
+        let got = closed_by_server(s).await;
+        assert!(!String::from_utf8_lossy(&got).contains("200 OK"), "an unfinished request was answered");
+    }
+    // A keep-alive connection that stays idle after its response is closed too.
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let got = closed_by_server(&mut s).await;
+    assert!(String::from_utf8_lossy(&got).starts_with("HTTP/1.1 200"), "{}", String::from_utf8_lossy(&got));
+}
+
+/// A request slower than the time limit (here its body trickles in) is answered 503
+/// `request_timeout` in the error envelope.
+async fn a_request_over_the_time_limit_answers_in_the_error_shape(app: TestApp) {
+    use tokio::io::AsyncWriteExt;
+    let t = app.tenant(1).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/stations/{}/products HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{{\"name\"",
+        t.station, t.staff_token
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let got = String::from_utf8_lossy(&closed_by_server(&mut s).await).into_owned();
+    assert!(got.starts_with("HTTP/1.1 503"), "{got}");
+    assert!(got.contains("\"code\":\"request_timeout\""), "{got}");
+    let (s, v) = app.get(&format!("/api/v1/stations/{}/products", t.station), &t.staff_token).await;
+    assert_eq!((s, v["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{v}");
+}
+
+/// An alliance asking for the ledger account of another tenant's household, village, station,
+/// cooperative or channel gets 404, not an empty account.
+async fn out_of_scope_ledger_accounts_are_not_found(app: TestApp) {
+    let (a, b) = (app.tenant(1).await, app.tenant(2).await);
+    for account in [
+        format!("household:{}", b.households[0]),
+        format!("village:{}", b.village),
+        format!("station:{}", b.station),
+        format!("coop:{}:pool", b.cooperative),
+        "channel:jd".to_owned(),
+        "fees:channel:jd".to_owned(),
+        "household:999999".to_owned(),
+    ] {
+        let (s, v) = app.get(&format!("/api/v1/ledger/accounts/{account}"), &a.alliance_token).await;
+        assert_eq!((s, code(&v)), (StatusCode::NOT_FOUND, "not_found"), "{account}: {v}");
+    }
+    for account in [
+        format!("household:{}", a.households[0]),
+        format!("village:{}", a.village),
+        format!("station:{}", a.station),
+        format!("coop:{}:reserve", a.cooperative),
+        "channel:taobao".to_owned(),
+        "fees:channel:own".to_owned(),
+    ] {
+        let (s, v) = app.get(&format!("/api/v1/ledger/accounts/{account}"), &a.alliance_token).await;
+        assert_eq!((s, v["balance"].as_str()), (StatusCode::OK, Some("0.00")), "{account}: {v}");
+    }
+}
+
+/// Both databases, with the limits of these tests: few connection slots, a short time limit.
+macro_rules! limited_tests {
+    ($($name:ident),*) => {
+        mod limited {
+            $(
+                mod $name {
+                    use hezuo_tests::{Db, TestApp};
+                    fn tweak(c: &mut hezuo_app::Config) {
+                        c.max_connections = 20;
+                        c.request_timeout = std::time::Duration::from_secs(2);
+                    }
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn sqlite() {
+                        super::super::$name(TestApp::spawn_with(Db::Sqlite, tweak).await.expect("sqlite app")).await;
+                    }
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn postgres() {
+                        let Some(app) = TestApp::spawn_with(Db::Postgres, tweak).await else {
+                            eprintln!("PostgreSQL not configured (HEZUO_TEST_DATABASE_URL): ran on SQLite only");
+                            return;
+                        };
+                        super::super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+limited_tests!(slow_clients_do_not_hold_the_server, a_request_over_the_time_limit_answers_in_the_error_shape);

@@ -19,6 +19,11 @@ pub struct Config {
     /// Rows stored, and external ids matched, per transaction of a statement import: each such
     /// transaction is one turn of SQLite's writer.
     pub statement_chunk: usize,
+    /// Connections served at once; more wait in the listen backlog. Keep it below the
+    /// process's file descriptor limit (the database and files need some too).
+    pub max_connections: usize,
+    /// The longest a request may take, reading its body included.
+    pub request_timeout: Duration,
 }
 
 impl Config {
@@ -38,6 +43,8 @@ impl Config {
             login_token_ttl: Duration::from_secs(12 * 3600),
             json_body_limit: 1024 * 1024,
             statement_chunk: 20_000,
+            max_connections: 512,
+            request_timeout: Duration::from_secs(30),
         }
     }
 }

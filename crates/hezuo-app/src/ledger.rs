@@ -246,8 +246,12 @@ impl App {
         let (kind, id) = parse_account(account).ok_or(AppError::NotFound("account"))?;
         match *p {
             Principal::Admin => Ok(Condition::all()),
-            // Its own postings, and the cooperative-wide ones (closes) of accounts it books on.
+            // Its own postings, and the cooperative-wide ones (closes) of accounts it books on;
+            // an account of something outside its scope is not found.
             Principal::Alliance { alliance_id } => {
+                if !self.account_in_scope(p, kind, id).await? {
+                    return Err(AppError::NotFound("account"));
+                }
                 Ok(Condition::any().add(Expr::col("alliance_id").eq(alliance_id)).add(
                     Expr::col("alliance_id").eq(COOPERATIVE_WIDE).and(Expr::exists(
                         Query::select()
@@ -275,6 +279,31 @@ impl App {
             }
             Principal::Staff { .. } => Err(AppError::Forbidden),
         }
+    }
+
+    /// Whether the object an account belongs to is in the caller's scope.
+    async fn account_in_scope(&self, p: &Principal, kind: &str, id: &str) -> Result<bool, AppError> {
+        use hezuo_db::entities::{channel, cooperative, station, village};
+        use hezuo_db::sea_orm::PaginatorTrait;
+        let n = |v: &str| v.parse::<i64>().map_err(|_| AppError::NotFound("account"));
+        let count = match kind {
+            "household" => {
+                household::Entity::find_by_id(n(id)?).filter(crate::scope::households(p)?).count(&self.db).await?
+            }
+            "village" => village::Entity::find_by_id(n(id)?).filter(crate::scope::villages(p)?).count(&self.db).await?,
+            "station" => station::Entity::find_by_id(n(id)?).filter(crate::scope::stations(p)?).count(&self.db).await?,
+            "coop" => {
+                cooperative::Entity::find_by_id(n(id)?).filter(crate::scope::cooperatives(p)?).count(&self.db).await?
+            }
+            _ => {
+                channel::Entity::find()
+                    .filter(channel::Column::Code.eq(id))
+                    .filter(crate::scope::channels(p)?)
+                    .count(&self.db)
+                    .await?
+            }
+        };
+        Ok(count > 0)
     }
 
     /// `GET /ledger/accounts/{account}`: the balance from the per-day sums, and the postings.

@@ -46,6 +46,10 @@ enum Command {
         /// Seed demo data into an empty database and print an admin token.
         #[arg(long)]
         demo: bool,
+        /// Connections served at once (more wait in the listen backlog); keep it below the
+        /// process's open-file limit.
+        #[arg(long, env = "HEZUO_MAX_CONNECTIONS", default_value_t = 512)]
+        max_connections: usize,
     },
     /// Apply pending migrations and exit.
     Migrate,
@@ -168,10 +172,11 @@ async fn open(settings: &Settings) -> Result<App> {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Serve { listen, demo } => {
+        Command::Serve { listen, demo, max_connections } => {
             init_tracing();
             let mut config = config(&cli.settings)?;
             config.listen = listen;
+            config.max_connections = max_connections;
             let app = App::open(config).await.context("opening the database")?;
             if demo {
                 let seed = hezuo_app::demo::seed(&app).await.context("seeding demo data")?;

@@ -17,7 +17,6 @@ use hezuo_app::App;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -73,9 +72,35 @@ async fn method_not_allowed() -> ApiError {
     ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this path")
 }
 
+/// A request that takes longer than the limit (reading its body included) is answered 503
+/// `request_timeout` in the error envelope. Its work stops where it is: a transaction it had
+/// begun rolls back, but an order already handed to the SQLite writer may still be booked, so
+/// the client repeats the request (orders and statements are idempotent) or looks it up.
+async fn time_limit(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "request_timeout",
+            format!(
+                "the request took longer than {} s; it may or may not have taken effect: repeat it (orders and statements are idempotent) or look it up",
+                limit.as_secs()
+            ),
+        )
+        .with_retry_after(1)
+        .into_response(),
+    }
+}
+
 /// The whole service.
 pub fn router(app: App) -> Router {
     let json_limit = app.config.json_body_limit;
+    let request_timeout = app.config.request_timeout;
     let state = AppState { app, metrics: Metrics::new() };
     let (api_router, doc) = api(json_limit).split_for_parts();
     Router::new()
@@ -86,7 +111,7 @@ pub fn router(app: App) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
         .with_state(state)
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(axum::middleware::from_fn_with_state(request_timeout, time_limit))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             // Path only: query strings and bodies may carry personal data.
@@ -96,11 +121,58 @@ pub fn router(app: App) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
+/// How long a client may take to send a request's headers, and how long a keep-alive
+/// connection may sit idle waiting for the next request.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Serves until `shutdown` resolves; requests in flight then finish before this returns.
+///
+/// Connections are served by hyper directly (not `axum::serve`) so that slow clients cannot
+/// hold the service: headers must arrive within `HEADER_READ_TIMEOUT` (also the idle bound of
+/// a keep-alive connection), and at most `config.max_connections` connections are open at
+/// once — beyond, new ones wait in the listen backlog — so the process stays below its file
+/// descriptor limit. Accept errors (such as running out of descriptors) are logged and retried.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: App,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let max_connections = app.config.max_connections.max(1);
+    let router = router(app);
+    let permits = Arc::new(tokio::sync::Semaphore::new(max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => p.map_err(std::io::Error::other)?,
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).keep_alive(true);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            if let Err(e) = watcher.watch(conn).await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
