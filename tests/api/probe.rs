@@ -225,6 +225,9 @@ db_tests!(
     password_guessing_is_limited_per_username,
     a_burst_of_guesses_gets_ten_tries,
     out_of_scope_ledger_accounts_are_not_found,
+    inputs_that_must_be_refused,
+    unreadable_statements_are_refused,
+    a_forbidden_upload_is_refused_before_its_body_is_read,
 );
 
 /// SQLite: a write that finds the writer turn taken waits for it, however long, and succeeds
@@ -390,3 +393,135 @@ macro_rules! limited_tests {
 }
 
 limited_tests!(slow_clients_do_not_hold_the_server, a_request_over_the_time_limit_answers_in_the_error_shape);
+
+/// What serde would take but the API must not: arrays for objects, serde's private number
+/// token as money, text that is only invisible or bidirectional-control characters. Each is
+/// refused in the error shape and stores nothing.
+async fn inputs_that_must_be_refused(app: TestApp) {
+    let t = app.tenant(1).await;
+    let admin = app.admin.clone();
+    let (s, v) = app
+        .post("/api/v1/users", &admin, json!({"username": "zhao", "password": "correct-horse-1", "role": "admin"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let user = v["id"].as_i64().unwrap();
+    let (s, v) = app.call("POST", "/api/v1/auth/login", None, Some(&json!(["zhao", "correct-horse-1"]))).await;
+    assert_eq!((s, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"), "{v}");
+    let (s, v) = app.call("PATCH", &format!("/api/v1/users/{user}"), Some(&admin), Some(&json!([null, true]))).await;
+    assert_eq!((s, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"), "{v}");
+    assert_eq!(login(&app, "zhao", "correct-horse-1").await.status(), StatusCode::OK, "the user was disabled");
+
+    let products = format!("/api/v1/stations/{}/products", t.station);
+    let refused = [
+        (json!({"name": "桃", "unit": "kg", "price": {"$serde_json::private::Number": "12.5"}}), "invalid_body", None),
+        (
+            json!({"name": "桃", "unit": "kg", "price": {"\u{24}serde_json::private::Number": "1"}}),
+            "invalid_body",
+            None,
+        ),
+        (json!({"name": "\u{200B}\u{200C}", "unit": "kg", "price": "1.00"}), "invalid_field", Some("name")),
+        (json!({"name": "桃\u{202E}子", "unit": "kg", "price": "1.00"}), "invalid_field", Some("name")),
+        (json!({"name": "\u{3164}", "unit": "kg", "price": "1.00"}), "invalid_field", Some("name")),
+    ];
+    for (body, want, field) in refused {
+        let (s, v) = app.post(&products, &t.staff_token, body.clone()).await;
+        assert_eq!((s, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, want), "{body}: {v}");
+        assert_eq!(v["error"]["field"].as_str(), field, "{v}");
+    }
+    let (s, v) = app.get(&products, &t.staff_token).await;
+    assert_eq!((s, v["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{v}");
+    let (s, v) = app.post("/api/v1/villages", &admin, json!({"name": "\u{FEFF}", "code": "320206103299"})).await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("name")), "{v}");
+
+    let peach = product(&app, &t, "水蜜桃").await;
+    let (s, v) = import_lots(&app, &t, 10).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let order = |ext: &str| {
+        json!({"station_id": t.station, "channel": "own", "external_id": ext, "placed_at": "2026-06-02T10:00:00+08:00",
+               "lines": [{"product_id": peach, "quantity": "1", "unit_price": "10.00"}]})
+    };
+    for ext in ["\u{200B}", "\u{202E}TB-1", "\u{2066}\u{2069}"] {
+        let (s, v) = app.post("/api/v1/orders", &t.staff_token, order(ext)).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("external_id")), "{v}");
+    }
+    let (s, v) = app
+        .post(
+            "/api/v1/orders",
+            &t.staff_token,
+            json!({"station_id": t.station, "channel": "own", "external_id": "O-1", "placed_at": "2026-06-02T10:00:00+08:00",
+                   "lines": [[peach, "1", "10.00"]]}),
+        )
+        .await;
+    assert_eq!((s, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"), "{v}");
+    assert_eq!(stock(&app, &t, peach).await, "10.000");
+    let (s, o) = app.post("/api/v1/orders", &t.staff_token, order("O-2")).await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/orders/{}/refunds", o["id"]),
+            &t.staff_token,
+            json!({"line_id": o["lines"][0]["id"], "amount": "1.00", "quantity": "0", "restock": false, "reason": "\u{200B}"}),
+        )
+        .await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")), "{v}");
+    let (_, v) = app.get(&format!("/api/v1/orders/{}", o["id"]), &t.staff_token).await;
+    assert_eq!(v["lines"][0]["refunded"], "0.00", "{v}");
+}
+
+/// A statement with no readable row, or mostly junk, is refused whole and stores nothing; a
+/// statement with a few bad rows keeps only the first 1,000 reasons.
+async fn unreadable_statements_are_refused(app: TestApp) {
+    let t = app.tenant(1).await;
+    let path = "/api/v1/reconciliation/statements?channel=taobao&format=generic";
+    let header = "external_id,kind,amount,fee,settled_at\n";
+    let mut junk = String::from(header);
+    for i in 0..50_000 {
+        junk.push_str(&format!("TB-{i},refund?,x,y,yesterday\n"));
+    }
+    let mut mostly_junk = junk.clone();
+    mostly_junk.push_str("TB-OK,sale,10.00,0.50,2026-03-10 09:00:00\n");
+    let mut few_good = String::from(header);
+    for i in 0..1_500 {
+        few_good.push_str(&format!("TB-{i},sale,10.00,0.50,2026-03-10 09:00:00\n"));
+    }
+    for i in 0..1_200 {
+        few_good.push_str(&format!("BAD-{i},sale,ten,0.50,2026-03-10 09:00:00\n"));
+    }
+    for body in [header.to_owned(), junk, mostly_junk] {
+        let (s, v) = upload(&app, path, &t.alliance_token, body.into_bytes()).await;
+        assert_eq!((s, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "statement_unreadable"), "{v}");
+    }
+    let (s, v) = app.get("/api/v1/reconciliation/statements", &t.alliance_token).await;
+    assert_eq!((s, v["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{v}");
+    let (s, v) = upload(&app, path, &t.alliance_token, few_good.into_bytes()).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!((v["rows"].as_i64(), v["rejected"].as_i64()), (Some(1_500), Some(1_200)), "{v}");
+    assert_eq!(v["errors"].as_array().unwrap().len(), 1_000);
+    use hezuo_db::sea_orm::{EntityTrait, PaginatorTrait};
+    let kept = hezuo_db::entities::statement_error::Entity::find().count(&app.app.db).await.unwrap();
+    assert_eq!(kept, 1_000);
+    let rows = hezuo_db::entities::statement_row::Entity::find().count(&app.app.db).await.unwrap();
+    assert_eq!(rows, 1_500, "rows of the refused files were left behind");
+}
+
+/// Staff may not import statements: the answer is 403 as soon as the headers are in, without
+/// reading the (announced 200 MiB) body.
+async fn a_forbidden_upload_is_refused_before_its_body_is_read(app: TestApp) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = app.tenant(1).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/reconciliation/statements?channel=taobao&format=generic HTTP/1.1\r\nHost: x\r\n\
+         Authorization: Bearer {}\r\nContent-Type: text/csv\r\nContent-Length: 209715200\r\n\r\nexternal_id,",
+        t.staff_token
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut got = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(20), s.read(&mut got))
+        .await
+        .expect("no answer while the body was still to come")
+        .unwrap();
+    let got = String::from_utf8_lossy(&got[..n]);
+    assert!(got.starts_with("HTTP/1.1 403"), "{got}");
+}

@@ -245,15 +245,7 @@ impl App {
         format: &str,
         body: &[u8],
     ) -> Result<Imported, AppError> {
-        let alliance_id = importer(p)?;
-        let format =
-            Format::parse(format).ok_or_else(|| AppError::invalid("format", "must be generic, wechat or alipay"))?;
-        let ch = channel::Entity::find()
-            .filter(channel::Column::AllianceId.eq(alliance_id))
-            .filter(channel::Column::Code.eq(channel_code))
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| AppError::unknown_reference("channel", "channel of your alliance"))?;
+        let (ch, format) = self.statement_target(p, channel_code, format).await?;
         let hash = hex::encode(Sha256::digest(body));
         // One import per channel at a time: matching looks at what earlier statements of the
         // channel settled.
@@ -311,6 +303,35 @@ impl App {
                 Err(e)
             }
         }
+    }
+
+    /// Whether the caller may import a statement of this channel and format (checked before
+    /// the file is read).
+    pub async fn check_statement_import(
+        &self,
+        p: &Principal,
+        channel_code: &str,
+        format: &str,
+    ) -> Result<(), AppError> {
+        self.statement_target(p, channel_code, format).await.map(|_| ())
+    }
+
+    async fn statement_target(
+        &self,
+        p: &Principal,
+        channel_code: &str,
+        format: &str,
+    ) -> Result<(channel::Model, Format), AppError> {
+        let alliance_id = importer(p)?;
+        let format =
+            Format::parse(format).ok_or_else(|| AppError::invalid("format", "must be generic, wechat or alipay"))?;
+        let ch = channel::Entity::find()
+            .filter(channel::Column::AllianceId.eq(alliance_id))
+            .filter(channel::Column::Code.eq(channel_code))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| AppError::unknown_reference("channel", "channel of your alliance"))?;
+        Ok((ch, format))
     }
 
     /// A statement already imported from the same file is the answer; one still being staged

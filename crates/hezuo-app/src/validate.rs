@@ -14,8 +14,8 @@ pub fn name(field: &str, value: &str) -> Result<String, AppError> {
     if v.chars().count() > MAX_NAME_CHARS {
         return Err(AppError::invalid(field, format!("must be at most {MAX_NAME_CHARS} characters")));
     }
-    if v.chars().any(char::is_control) {
-        return Err(AppError::invalid(field, "must not contain control characters"));
+    if let Some(problem) = hezuo_catalog::text_problem(v, false) {
+        return Err(AppError::invalid(field, problem));
     }
     Ok(v.to_owned())
 }

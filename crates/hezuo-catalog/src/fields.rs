@@ -51,7 +51,49 @@ pub const MAX_PRICE: Money = Money::from_cents(1_000_000_000);
 /// 10,000,000 units in one lot or one movement.
 pub const MAX_QUANTITY: Quantity = Quantity::from_thousandths(10_000_000_000);
 
-/// Trimmed text of 1..=`max` characters without control characters.
+/// Characters that change the direction of the text around them: in a name they can make it
+/// read as something else ("Trojan source").
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that show nothing: spaces, zero-width characters, fillers.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || is_bidi_control(c)
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200D}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+        )
+}
+
+/// What is wrong with a piece of text a person will read (a name, a reason, an id), if
+/// anything: control characters (but newlines and tabs where `multiline`), bidirectional
+/// controls, or nothing visible at all.
+pub fn text_problem(value: &str, multiline: bool) -> Option<&'static str> {
+    if value.chars().any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t'))) {
+        return Some("must not contain control characters");
+    }
+    if value.chars().any(is_bidi_control) {
+        return Some("must not contain bidirectional control characters");
+    }
+    if value.chars().all(is_invisible) {
+        return Some("must contain a visible character");
+    }
+    None
+}
+
+/// Trimmed text of 1..=`max` characters without control characters, with something visible.
 pub fn text(field: &'static str, value: &str, max: usize) -> Result<String, FieldError> {
     let v = value.trim();
     if v.is_empty() {
@@ -60,8 +102,8 @@ pub fn text(field: &'static str, value: &str, max: usize) -> Result<String, Fiel
     if v.chars().count() > max {
         return Err(err(field, format!("must be at most {max} characters")));
     }
-    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(err(field, "must not contain control characters"));
+    if let Some(problem) = text_problem(v, true) {
+        return Err(err(field, problem));
     }
     Ok(v.to_owned())
 }
@@ -151,6 +193,16 @@ pub fn floor_price(value: Money) -> Result<Money, FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_and_bidi_text_is_refused() {
+        for bad in ["\u{200B}", "\u{200B}\u{200C}\u{FEFF}", "\u{3164}", "a\u{202E}b", "\u{2066}x\u{2069}", "\u{00AD}"] {
+            assert!(text("name", bad, 100).is_err(), "{bad:?}");
+        }
+        for good in ["水蜜桃", "a\u{200D}b", "五月\u{3000}桃"] {
+            assert!(text("name", good, 100).is_ok(), "{good:?}");
+        }
+    }
 
     #[test]
     fn field_rules() {

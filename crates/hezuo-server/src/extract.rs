@@ -54,7 +54,61 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
         }
     })?;
     de.end().map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("malformed JSON: {e}")))?;
+    if let Some(problem) = shape_problem(bytes) {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", problem));
+    }
     Ok(value)
+}
+
+/// The key serde_json uses inside its own representation of exact numbers; a client that
+/// sends it as an object key would pass an object off as a number.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// What serde accepts but the API does not, in JSON that has already parsed: a body that is
+/// not an object, an array of arrays (serde would read a struct from an array), and serde's
+/// private number token.
+fn shape_problem(bytes: &[u8]) -> Option<&'static str> {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+    if bytes[start] != b'{' {
+        return Some("the body must be a JSON object");
+    }
+    let mut open: Vec<u8> = Vec::new();
+    let mut i = start;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let from = i;
+                let mut escaped = false;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    escaped |= bytes[i] == b'\\';
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                let raw = &bytes[from..=i.min(bytes.len() - 1)];
+                let text = if escaped {
+                    serde_json::from_slice::<String>(raw).ok()
+                } else {
+                    std::str::from_utf8(&raw[1..raw.len().saturating_sub(1)]).ok().map(str::to_owned)
+                };
+                if text.as_deref() == Some(NUMBER_TOKEN) {
+                    return Some("a value is not of the expected type");
+                }
+            }
+            b'[' => {
+                if open.last() == Some(&b'[') {
+                    return Some("an array of arrays is not accepted: send objects with named fields");
+                }
+                open.push(b'[');
+            }
+            b'{' => open.push(b'{'),
+            b']' | b'}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {

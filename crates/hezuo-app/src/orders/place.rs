@@ -77,8 +77,11 @@ fn validate(req: &PlaceOrder) -> Result<(), AppError> {
     let ext = req.external_id.trim();
     // Characters, not bytes: a platform's id may be Chinese, and the column holds 128 of them.
     let chars = ext.chars().count();
-    if chars == 0 || chars > 128 || ext.len() != req.external_id.len() || ext.chars().any(char::is_control) {
+    if chars == 0 || chars > 128 || ext.len() != req.external_id.len() {
         return Err(AppError::invalid("external_id", "must be 1 to 128 characters without surrounding spaces"));
+    }
+    if let Some(problem) = catalog::text_problem(ext, false) {
+        return Err(AppError::invalid("external_id", problem));
     }
     if req.lines.is_empty() || req.lines.len() > MAX_LINES {
         return Err(AppError::invalid("lines", format!("an order has 1 to {MAX_LINES} lines")));

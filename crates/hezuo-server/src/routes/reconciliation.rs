@@ -33,9 +33,13 @@ async fn import(
     State(s): State<AppState>,
     Caller(p, actor): Caller,
     ApiQuery(q): ApiQuery<ImportParams>,
-    CsvBody(body): CsvBody,
+    req: axum::extract::Request,
 ) -> Result<(StatusCode, Json<StatementView>), ApiError> {
     let format = q.format.as_deref().unwrap_or("generic");
+    // Role, channel and format first: a caller who may not import is refused before a byte of
+    // a (possibly huge) body is read.
+    s.app.check_statement_import(&p, &q.channel, format).await?;
+    let CsvBody(body) = <CsvBody as axum::extract::FromRequest<AppState>>::from_request(req, &s).await?;
     let done = s.app.import_statement(&p, &actor, &q.channel, format, &body).await?;
     let status = if done.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(done.statement)))
