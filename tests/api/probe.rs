@@ -228,6 +228,8 @@ db_tests!(
     inputs_that_must_be_refused,
     unreadable_statements_are_refused,
     a_forbidden_upload_is_refused_before_its_body_is_read,
+    a_products_export_of_33000_products,
+    csv_exports_are_safe_for_spreadsheets,
 );
 
 /// SQLite: a write that finds the writer turn taken waits for it, however long, and succeeds
@@ -524,4 +526,80 @@ async fn a_forbidden_upload_is_refused_before_its_body_is_read(app: TestApp) {
         .unwrap();
     let got = String::from_utf8_lossy(&got[..n]);
     assert!(got.starts_with("HTTP/1.1 403"), "{got}");
+}
+
+async fn get_text(app: &TestApp, path: &str, token: &str) -> (StatusCode, String) {
+    let res = app.http.get(format!("{}{path}", app.base)).bearer_auth(token).send().await.expect("get");
+    (res.status(), res.text().await.expect("body"))
+}
+
+/// A station with more products than a query may bind exports them all.
+async fn a_products_export_of_33000_products(app: TestApp) {
+    let t = app.tenant(1).await;
+    let path = format!("/api/v1/stations/{}/products:import", t.station);
+    for (from, n) in [(0, 20_000), (20_000, 13_000)] {
+        let mut f = String::from("name,unit,price,status\n");
+        for i in from..from + n {
+            f.push_str(&format!("产品{i},kg,1.00,listed\n"));
+        }
+        let (s, v) = upload(&app, &path, &t.staff_token, f.into_bytes()).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let (s, csv) = get_text(&app, &format!("/api/v1/stations/{}/products?format=csv", t.station), &t.staff_token).await;
+    assert_eq!(s, StatusCode::OK, "{csv}");
+    assert_eq!(csv.lines().count(), 33_001);
+}
+
+/// Cells a spreadsheet would run as formulas are exported with a leading `'`, in every CSV;
+/// negative amounts stay numbers.
+async fn csv_exports_are_safe_for_spreadsheets(app: TestApp) {
+    let t = app.tenant(1).await;
+    let (s, v) = app
+        .post(
+            &format!("/api/v1/stations/{}/products", t.station),
+            &t.staff_token,
+            json!({"name": "=HYPERLINK(\"http://evil\")", "unit": "kg", "price": "1.00", "category": "+1+1",
+                   "description": "@SUM(A1)"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (_, csv) = get_text(&app, &format!("/api/v1/stations/{}/products?format=csv", t.station), &t.staff_token).await;
+    let row = csv.lines().nth(1).unwrap();
+    assert!(row.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "{row}");
+    assert!(row.contains(",'+1+1,") && row.contains(",'@SUM(A1),"), "{row}");
+
+    // Lots carry no client text, only numbers, ids and times: exported as they are.
+    product(&app, &t, "水蜜桃").await;
+    let (s, v) = import_lots(&app, &t, 1).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (_, csv) = get_text(&app, &format!("/api/v1/stations/{}/lots?format=csv", t.station), &t.staff_token).await;
+    assert!(!csv.contains('\''), "{csv}");
+
+    let statement = "external_id,kind,amount,fee,settled_at\n-1+1,sale,10.00,0.50,2026-03-10 09:00:00\n=cmd,sale,1.00,0,2026-03-10 09:00:00\n";
+    let (s, v) = upload(
+        &app,
+        "/api/v1/reconciliation/statements?channel=taobao&format=generic",
+        &t.alliance_token,
+        statement.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, csv) =
+        get_text(&app, &format!("/api/v1/reconciliation/statements/{}/items?format=csv", v["id"]), &t.alliance_token)
+            .await;
+    assert_eq!(s, StatusCode::OK, "{csv}");
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows[0], "1,'-1+1,,missing_in_books,9.50,,9.50,1,,", "{csv}");
+    assert_eq!(rows[1], "2,'=cmd,,missing_in_books,1.00,,1.00,1,,", "{csv}");
+    let statement = v["id"].as_i64().unwrap();
+    let (_, v) = app.get(&format!("/api/v1/reconciliation/statements/{statement}/items"), &t.alliance_token).await;
+    let id = v["items"][0]["id"].as_i64().unwrap();
+    let (s, _) = app
+        .post(&format!("/api/v1/reconciliation/items/{id}/resolve"), &t.alliance_token, json!({"note": "@备注"}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, csv) =
+        get_text(&app, &format!("/api/v1/reconciliation/statements/{statement}/items?format=csv"), &t.alliance_token)
+            .await;
+    assert!(csv.lines().nth(1).unwrap().contains(",'@备注,"), "{csv}");
 }

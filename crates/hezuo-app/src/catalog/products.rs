@@ -112,17 +112,22 @@ pub(crate) async fn stocks(db: &impl ConnectionTrait, product_ids: &[i64]) -> Re
     if product_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(i64, i64)> = lot::Entity::find()
-        .select_only()
-        .column(lot::Column::ProductId)
-        // SUM of BIGINT is NUMERIC on PostgreSQL; cast back.
-        .column_as(Expr::cust("CAST(SUM(remaining) AS BIGINT)"), "stock")
-        .filter(lot::Column::ProductId.is_in(product_ids.iter().copied()))
-        .group_by(lot::Column::ProductId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
+    let mut stock = HashMap::with_capacity(product_ids.len());
+    // A bounded list per query: SQLite takes at most 32,766 bound values, PostgreSQL 65,535.
+    for ids in product_ids.chunks(ID_LIST_MAX) {
+        let rows: Vec<(i64, i64)> = lot::Entity::find()
+            .select_only()
+            .column(lot::Column::ProductId)
+            // SUM of BIGINT is NUMERIC on PostgreSQL; cast back.
+            .column_as(Expr::cust("CAST(SUM(remaining) AS BIGINT)"), "stock")
+            .filter(lot::Column::ProductId.is_in(ids.iter().copied()))
+            .group_by(lot::Column::ProductId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        stock.extend(rows);
+    }
+    Ok(stock)
 }
 
 async fn with_stock(db: &impl ConnectionTrait, models: Vec<product::Model>) -> Result<Vec<Product>, AppError> {
@@ -136,6 +141,9 @@ async fn with_stock(db: &impl ConnectionTrait, models: Vec<product::Model>) -> R
         })
         .collect()
 }
+
+/// Ids bound in one `IN (…)` list.
+pub(crate) const ID_LIST_MAX: usize = 1_000;
 
 fn images_json(urls: &[String]) -> Result<String, AppError> {
     serde_json::to_string(urls).map_err(|e| AppError::Internal(e.to_string()))

@@ -192,14 +192,16 @@ impl App {
             q = q.filter(order::Column::StationId.eq(s));
         }
         if let Some(code) = &f.channel {
-            let ids: Vec<i64> = channel::Entity::find()
-                .filter(channel::Column::Code.eq(code.as_str()))
-                .all(&self.db)
-                .await?
-                .iter()
-                .map(|c| c.id)
-                .collect();
-            q = q.filter(order::Column::ChannelId.is_in(ids));
+            // A subquery, not a list of ids: every alliance may have a channel of this code.
+            q = q.filter(
+                order::Column::ChannelId.in_subquery(
+                    hezuo_db::sea_orm::sea_query::Query::select()
+                        .column(channel::Column::Id)
+                        .from(channel::Entity)
+                        .and_where(channel::Column::Code.eq(code.as_str()))
+                        .to_owned(),
+                ),
+            );
         }
         if let Some(from) = f.from {
             q = q.filter(order::Column::PlacedAt.gte(from));
