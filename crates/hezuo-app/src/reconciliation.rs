@@ -227,7 +227,10 @@ async fn store_rows(txn: &DatabaseTransaction, rows: &[StoredRow]) -> Result<(),
 }
 
 /// What the books expect an order to settle: Σ (G − F) − Σ (a − f).
-const BOOK: &str = "o.gross - o.fee - o.refunded + COALESCE(pf.rf, 0)";
+/// The refunded fees are read only for orders with a refund (an order without one has none),
+/// through the parts' index on their order.
+const BOOK: &str = "(o.gross - o.fee - o.refunded + CASE WHEN o.refunded = 0 THEN 0 ELSE \
+     (SELECT COALESCE(SUM(p.refunded_fee), 0) FROM order_parts p WHERE p.order_id = o.id) END)";
 
 impl App {
     /// `POST /reconciliation/statements?channel=&format=`: imports and matches a statement.
@@ -537,9 +540,6 @@ impl App {
         let settled = "LEFT JOIN (SELECT DISTINCT i.external_id FROM statement_items i \
              JOIN statements s ON s.id = i.statement_id WHERE s.channel_id = ? AND i.statement_id <> ? \
              AND s.state = 'ready' AND i.status IN ('matched', 'amount_mismatch')) settled ON settled.external_id = {id}";
-        let refunded_fees = "LEFT JOIN (SELECT p.order_id, SUM(p.refunded_fee) AS rf FROM order_parts p \
-             JOIN orders o2 ON o2.id = p.order_id WHERE o2.channel_id = ? AND p.refunded_fee <> 0 {chunk} \
-             GROUP BY p.order_id) pf ON pf.order_id = o.id";
         let statement_ids = self
             .boundaries(
                 &format!(
@@ -564,9 +564,8 @@ impl App {
                    GROUP BY external_id) r \
              {settled} \
              LEFT JOIN orders o ON o.channel_id = ? AND o.external_id = r.external_id \
-             {refunded_fees} ORDER BY r.external_id",
+             ORDER BY r.external_id",
             settled = settled.replace("{id}", "r.external_id"),
-            refunded_fees = refunded_fees.replace("{chunk}", "AND o2.external_id > ? AND (? OR o2.external_id <= ?)"),
         );
         self.in_chunks(
             &statement_ids,
@@ -574,16 +573,12 @@ impl App {
                 vec![
                     id.into(),
                     id.into(),
-                    lo.clone().into(),
-                    last.into(),
-                    hi.clone().into(),
-                    channel_id.into(),
-                    id.into(),
-                    channel_id.into(),
-                    channel_id.into(),
                     lo.into(),
                     last.into(),
                     hi.into(),
+                    channel_id.into(),
+                    id.into(),
+                    channel_id.into(),
                 ]
             },
             &sql,
@@ -605,23 +600,18 @@ impl App {
         let sql = format!(
             "INSERT INTO statement_items (statement_id, external_id, order_id, status, statement_amount, book_amount, difference, rows) \
              SELECT ?, o.external_id, o.id, 'missing_in_statement', NULL, {BOOK}, -({BOOK}), 0 \
-             FROM orders o {refunded_fees} {settled} \
+             FROM orders o {settled} \
              WHERE o.channel_id = ? AND o.external_id > ? AND (? OR o.external_id <= ?) \
                AND o.status <> 'cancelled' AND o.placed_at >= ? AND o.placed_at < ? \
                AND NOT EXISTS (SELECT 1 FROM statement_rows r WHERE r.statement_id = ? AND r.external_id = o.external_id) \
                AND settled.external_id IS NULL ORDER BY o.external_id",
             settled = settled.replace("{id}", "o.external_id"),
-            refunded_fees = refunded_fees.replace("{chunk}", "AND o2.external_id > ? AND (? OR o2.external_id <= ?)"),
         );
         self.in_chunks(
             &order_ids,
             |a, b, last| {
                 vec![
                     id.into(),
-                    channel_id.into(),
-                    a.clone().into(),
-                    last.into(),
-                    b.clone().into(),
                     channel_id.into(),
                     id.into(),
                     channel_id.into(),

@@ -56,6 +56,14 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         orders: usize,
     },
+    /// While one tenant imports lots and a statement, another tenant's station writes: how long
+    /// those single writes wait, and whether any fails.
+    Fairness {
+        #[arg(long, default_value_t = 20_000)]
+        lots: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        statement_rows: usize,
+    },
     /// The cost of one statement round trip through the driver: `SELECT 1` in a transaction,
     /// one client, and an empty transaction (BEGIN + COMMIT).
     Roundtrip {
@@ -65,6 +73,7 @@ enum Command {
 }
 
 mod close;
+mod fairness;
 mod orders;
 mod reconcile;
 
@@ -277,6 +286,7 @@ async fn main() -> Result<()> {
             orders::burst(&bench, b).await
         }
         Command::Roundtrip { statements } => roundtrip(&bench, statements).await,
+        Command::Fairness { lots, statement_rows } => fairness::run(&bench, lots, statement_rows).await,
         Command::Close { .. } | Command::Reconcile { .. } => unreachable!("handled above"),
     }
 }
