@@ -506,13 +506,17 @@ impl App {
         Ok(())
     }
 
-    /// The boundaries of chunks of `chunk` external ids: `sql` selects the external id at an
-    /// offset after a given one (`?` twice: the scope's parameter, then the last boundary).
-    async fn boundaries(&self, sql: &str, scope: i64) -> Result<Vec<String>, AppError> {
+    /// The boundaries of chunks of `statement_chunk` external ids of `table`'s rows whose
+    /// `scope` column is `value`: each boundary is the last external id of its chunk.
+    async fn boundaries(&self, table: &str, scope: &str, value: i64) -> Result<Vec<String>, AppError> {
+        let sql = format!(
+            "SELECT external_id FROM {table} WHERE {scope} = ? AND external_id > ? ORDER BY external_id LIMIT 1 OFFSET {}",
+            self.config.statement_chunk.max(1) - 1
+        );
         let mut out: Vec<String> = Vec::new();
         loop {
             let after = out.last().cloned().unwrap_or_default();
-            let row = self.db.query_one_raw(stmt(&self.db, sql, vec![scope.into(), after.into()])).await?;
+            let row = self.db.query_one_raw(stmt(&self.db, &sql, vec![value.into(), after.into()])).await?;
             match row.map(|r| r.try_get_by_index::<String>(0)).transpose()? {
                 Some(b) => out.push(b),
                 None => return Ok(out),
@@ -540,16 +544,7 @@ impl App {
         let settled = "LEFT JOIN (SELECT DISTINCT i.external_id FROM statement_items i \
              JOIN statements s ON s.id = i.statement_id WHERE s.channel_id = ? AND i.statement_id <> ? \
              AND s.state = 'ready' AND i.status IN ('matched', 'amount_mismatch')) settled ON settled.external_id = {id}";
-        let statement_ids = self
-            .boundaries(
-                &format!(
-                    "SELECT external_id FROM statement_rows WHERE statement_id = ? AND external_id > ? \
-                     ORDER BY external_id LIMIT 1 OFFSET {}",
-                    self.config.statement_chunk.max(1) - 1
-                ),
-                id,
-            )
-            .await?;
+        let statement_ids = self.boundaries("statement_rows", "statement_id", id).await?;
         let sql = format!(
             "INSERT INTO statement_items (statement_id, external_id, order_id, status, statement_amount, book_amount, difference, rows) \
              SELECT ?, r.external_id, o.id, \
@@ -587,16 +582,7 @@ impl App {
 
         let Some((from, to)) = range else { return Ok(()) };
         let (lo, hi) = (self.local_midnight(from)?, self.local_midnight(to + Days::new(1))?);
-        let order_ids = self
-            .boundaries(
-                &format!(
-                    "SELECT external_id FROM orders WHERE channel_id = ? AND external_id > ? \
-                     ORDER BY external_id LIMIT 1 OFFSET {}",
-                    self.config.statement_chunk.max(1) - 1
-                ),
-                channel_id,
-            )
-            .await?;
+        let order_ids = self.boundaries("orders", "channel_id", channel_id).await?;
         let sql = format!(
             "INSERT INTO statement_items (statement_id, external_id, order_id, status, statement_amount, book_amount, difference, rows) \
              SELECT ?, o.external_id, o.id, 'missing_in_statement', NULL, {BOOK}, -({BOOK}), 0 \

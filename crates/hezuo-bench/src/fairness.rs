@@ -21,12 +21,12 @@ pub(crate) async fn run(b: &Bench, lots: usize, statement_rows: usize) -> Result
         .one(&b.app.db)
         .await?
         .context("the bench station")?;
-    let alliance = b
-        .app
-        .create_token(Role::Alliance, ScopeIds { alliance_id: Some(station.alliance_id), ..ScopeIds::default() }, "bench", None)
-        .await
-        .map_err(e)?
-        .token;
+    let alliance = crate::token(
+        &b.app,
+        Role::Alliance,
+        ScopeIds { alliance_id: Some(station.alliance_id), ..ScopeIds::default() },
+    )
+    .await?;
     let other_alliance = b.app.create_alliance(&admin, CreateAlliance { name: "另一联盟".into() }).await.map_err(e)?;
     let other = b
         .app
@@ -41,12 +41,8 @@ pub(crate) async fn run(b: &Bench, lots: usize, statement_rows: usize) -> Result
         )
         .await
         .map_err(e)?;
-    let other_staff = b
-        .app
-        .create_token(Role::Staff, ScopeIds { station_id: Some(other.id), ..ScopeIds::default() }, "bench", None)
-        .await
-        .map_err(e)?
-        .token;
+    let other_staff =
+        crate::token(&b.app, Role::Staff, ScopeIds { station_id: Some(other.id), ..ScopeIds::default() }).await?;
     let product = b
         .http
         .post(format!("{}/api/v1/stations/{}/products", b.base, b.station))
@@ -82,11 +78,8 @@ pub(crate) async fn run(b: &Bench, lots: usize, statement_rows: usize) -> Result
         })
     };
     let lots_job = upload(format!("/api/v1/stations/{}/lots:import", b.station), b.staff.clone(), lots_file);
-    let statement_job = upload(
-        "/api/v1/reconciliation/statements?channel=taobao&format=generic".to_owned(),
-        alliance,
-        statement,
-    );
+    let statement_job =
+        upload("/api/v1/reconciliation/statements?channel=taobao&format=generic".to_owned(), alliance, statement);
     let mut waits: Vec<Duration> = Vec::new();
     let mut failed = 0usize;
     while !(lots_job.is_finished() && statement_job.is_finished()) {

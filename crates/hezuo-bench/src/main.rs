@@ -160,15 +160,16 @@ async fn start(database: Option<String>) -> Result<Bench> {
         )
         .await
         .map_err(e)?;
-    let staff = app
-        .create_token(Role::Staff, ScopeIds { station_id: Some(station.id), ..ScopeIds::default() }, "bench", None)
-        .await
-        .map_err(e)?
-        .token;
+    let staff = token(&app, Role::Staff, ScopeIds { station_id: Some(station.id), ..ScopeIds::default() }).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(hezuo_server::serve(listener, app.clone(), std::future::pending()));
     Ok(Bench { app, base, http: reqwest::Client::new(), station: station.id, households, staff, _dir: dir })
+}
+
+/// A bearer token for a role and scope.
+pub(crate) async fn token(app: &App, role: Role, ids: ScopeIds) -> Result<String> {
+    Ok(app.create_token(role, ids, "bench", None).await.map_err(|e| anyhow::anyhow!("{e}"))?.token)
 }
 
 fn chrono_date() -> Result<chrono::NaiveDate> {
