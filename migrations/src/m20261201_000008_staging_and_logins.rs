@@ -20,6 +20,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+        // Whether an earlier statement settled an external id: probed per id while matching.
+        index(m, "statement_items", "statement_items_external_idx", &["external_id"], false).await?;
         m.create_table(
             Table::create()
                 .table("login_failures")
@@ -35,6 +37,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table("login_failures").to_owned()).await?;
+        m.drop_index(Index::drop().name("statement_items_external_idx").table("statement_items").to_owned()).await?;
         m.alter_table(Table::alter().table("statements").drop_column("state").to_owned()).await?;
         Ok(())
     }

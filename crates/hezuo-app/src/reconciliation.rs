@@ -540,41 +540,36 @@ impl App {
             // loop over index look-ups). On its own, not in a long transaction.
             self.db.execute_unprepared("ANALYZE statement_rows").await?;
         }
-        // The ids an earlier statement of the channel already settled.
-        let settled = "LEFT JOIN (SELECT DISTINCT i.external_id FROM statement_items i \
-             JOIN statements s ON s.id = i.statement_id WHERE s.channel_id = ? AND i.statement_id <> ? \
-             AND s.state = 'ready' AND i.status IN ('matched', 'amount_mismatch')) settled ON settled.external_id = {id}";
+        // Whether an earlier statement of the channel already settled the id: one probe of the
+        // items' index by external id (a join to all earlier items would be read again for
+        // every chunk).
+        let settled = "EXISTS (SELECT 1 FROM statement_items i JOIN statements s ON s.id = i.statement_id \
+             WHERE i.external_id = {id} AND s.channel_id = ? AND i.statement_id <> ? AND s.state = 'ready' \
+             AND i.status IN ('matched', 'amount_mismatch'))";
         let statement_ids = self.boundaries("statement_rows", "statement_id", id).await?;
         let sql = format!(
             "INSERT INTO statement_items (statement_id, external_id, order_id, status, statement_amount, book_amount, difference, rows) \
              SELECT ?, r.external_id, o.id, \
-               CASE WHEN r.repeated > 0 OR settled.external_id IS NOT NULL THEN 'duplicate' \
+               CASE WHEN r.repeated > 0 OR {settled} THEN 'duplicate' \
                     WHEN o.id IS NULL THEN 'missing_in_books' \
                     WHEN r.net = {BOOK} THEN 'matched' ELSE 'amount_mismatch' END, \
                r.net, CASE WHEN o.id IS NULL THEN NULL ELSE {BOOK} END, \
                r.net - CASE WHEN o.id IS NULL THEN 0 ELSE {BOOK} END, r.n \
              FROM (SELECT external_id, SUM(net) AS net, COUNT(*) AS n, \
                      SUM(CASE WHEN repeated THEN 1 ELSE 0 END) AS repeated \
-                   FROM statement_rows WHERE statement_id = ? AND external_id > ? AND (? OR external_id <= ?) \
+                   FROM statement_rows WHERE statement_id = ? AND external_id > ? {{upper:external_id}} \
                    GROUP BY external_id) r \
-             {settled} \
              LEFT JOIN orders o ON o.channel_id = ? AND o.external_id = r.external_id \
              ORDER BY r.external_id",
             settled = settled.replace("{id}", "r.external_id"),
         );
         self.in_chunks(
             &statement_ids,
-            |lo, hi, last| {
-                vec![
-                    id.into(),
-                    id.into(),
-                    lo.into(),
-                    last.into(),
-                    hi.into(),
-                    channel_id.into(),
-                    id.into(),
-                    channel_id.into(),
-                ]
+            |lo, hi| {
+                let mut v: Vec<Value> = vec![id.into(), channel_id.into(), id.into(), id.into(), lo.into()];
+                v.extend(hi.map(Value::from));
+                v.push(channel_id.into());
+                v
             },
             &sql,
         )
@@ -586,28 +581,20 @@ impl App {
         let sql = format!(
             "INSERT INTO statement_items (statement_id, external_id, order_id, status, statement_amount, book_amount, difference, rows) \
              SELECT ?, o.external_id, o.id, 'missing_in_statement', NULL, {BOOK}, -({BOOK}), 0 \
-             FROM orders o {settled} \
-             WHERE o.channel_id = ? AND o.external_id > ? AND (? OR o.external_id <= ?) \
+             FROM orders o \
+             WHERE o.channel_id = ? AND o.external_id > ? {{upper:o.external_id}} \
                AND o.status <> 'cancelled' AND o.placed_at >= ? AND o.placed_at < ? \
                AND NOT EXISTS (SELECT 1 FROM statement_rows r WHERE r.statement_id = ? AND r.external_id = o.external_id) \
-               AND settled.external_id IS NULL ORDER BY o.external_id",
+               AND NOT {settled} ORDER BY o.external_id",
             settled = settled.replace("{id}", "o.external_id"),
         );
         self.in_chunks(
             &order_ids,
-            |a, b, last| {
-                vec![
-                    id.into(),
-                    channel_id.into(),
-                    id.into(),
-                    channel_id.into(),
-                    a.into(),
-                    last.into(),
-                    b.into(),
-                    lo.into(),
-                    hi.into(),
-                    id.into(),
-                ]
+            |a, b| {
+                let mut v: Vec<Value> = vec![id.into(), channel_id.into(), a.into()];
+                v.extend(b.map(Value::from));
+                v.extend([lo.into(), hi.into(), id.into(), channel_id.into(), id.into()]);
+                v
             },
             &sql,
         )
@@ -615,33 +602,38 @@ impl App {
         Ok(())
     }
 
-    /// Runs `sql` once per chunk of external ids `(lo, hi]` (the last chunk open above), each
-    /// in its own short transaction after the writer turn.
+    /// Runs `sql` once per chunk of external ids `(lo, hi]`, the last chunk open above, each in
+    /// its own short transaction after the writer turn. `{upper:COLUMN}` in `sql` becomes the
+    /// upper bound (`AND COLUMN <= ?`), absent in the last chunk: a bound that is a plain range
+    /// keeps every chunk an index range scan (a bound made optional by a parameter would not,
+    /// once PostgreSQL plans the statement generically).
     async fn in_chunks(
         &self,
         boundaries: &[String],
-        values: impl Fn(String, String, bool) -> Vec<Value>,
+        values: impl Fn(String, Option<String>) -> Vec<Value>,
         sql: &str,
     ) -> Result<(), AppError> {
         let postgres = hezuo_db::backend(&self.db) == hezuo_db::Backend::Postgres;
+        let (head, rest) = sql.split_once("{upper:").ok_or_else(|| AppError::Internal("no upper bound".into()))?;
+        let (column, tail) = rest.split_once('}').ok_or_else(|| AppError::Internal("no upper bound".into()))?;
+        let bounded = format!("{head}AND {column} <= ?{tail}");
+        let open = format!("{head}{tail}");
         let mut lo = String::new();
         for i in 0..=boundaries.len() {
-            let (hi, last) = match boundaries.get(i) {
-                Some(b) => (b.clone(), false),
-                None => (String::new(), true),
-            };
+            let hi = boundaries.get(i).cloned();
+            let sql = if hi.is_some() { &bounded } else { &open };
             let _turn = self.write_turn().await;
             let txn = self.db.begin().await?;
             let result = async {
                 if postgres {
                     txn.execute_unprepared("SET LOCAL work_mem = '64MB'").await?;
                 }
-                txn.execute_raw(stmt(&txn, sql, values(lo.clone(), hi.clone(), last))).await?;
+                txn.execute_raw(stmt(&txn, sql, values(lo.clone(), hi.clone()))).await?;
                 Ok(())
             }
             .await;
             crate::finish(txn, result).await?;
-            lo = hi;
+            lo = hi.unwrap_or_default();
         }
         Ok(())
     }
