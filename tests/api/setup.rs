@@ -84,7 +84,7 @@ async fn create_read_update_with_chinese_names(app: TestApp) {
 /// Exact storage of amounts on both databases: no REAL, no float, no rounding.
 async fn amounts_round_trip_exactly(app: TestApp) {
     let a = &app.admin;
-    for (i, amount) in ["0.10", "99999999.99", "0.01", "0.00", "92233720368547758.07"].iter().enumerate() {
+    for (i, amount) in ["0.10", "99999999.99", "0.01", "0.00", "1000000000000.00"].iter().enumerate() {
         let (s, v) = app
             .post(
                 "/api/v1/villages",

@@ -156,7 +156,9 @@ pub fn check_password(password: &str) -> Result<(), AppError> {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(value_type = crate::openapi::Username)]
     pub username: String,
+    #[schema(value_type = crate::openapi::Password)]
     pub password: String,
 }
 

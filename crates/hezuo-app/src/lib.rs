@@ -11,6 +11,7 @@ mod exec;
 pub use exec::next_id;
 pub mod export;
 pub mod ledger;
+pub mod openapi;
 pub mod orders;
 mod page;
 pub mod periods;

@@ -132,6 +132,7 @@ pub struct ItemFilter {
 #[serde(deny_unknown_fields)]
 pub struct Resolve {
     /// What was done about it (1–500 characters).
+    #[schema(value_type = crate::openapi::Note)]
     pub note: String,
 }
 

@@ -29,8 +29,19 @@ pub fn village_code(value: &str) -> Result<String, AppError> {
     }
 }
 
+/// Largest capital or income target: 1,000,000,000,000 元, far beyond any village's, so that
+/// sums of them stay exact.
+pub const MAX_AMOUNT: Money = Money::from_cents(100_000_000_000_000);
+
+/// An amount from 0 to `MAX_AMOUNT`.
 pub fn non_negative(field: &str, value: Money) -> Result<Money, AppError> {
-    if value.is_negative() { Err(AppError::invalid(field, "must not be negative")) } else { Ok(value) }
+    if value.is_negative() {
+        Err(AppError::invalid(field, "must not be negative"))
+    } else if value > MAX_AMOUNT {
+        Err(AppError::invalid(field, format!("must be at most {MAX_AMOUNT}")))
+    } else {
+        Ok(value)
+    }
 }
 
 pub fn channel_code(value: &str) -> Result<String, AppError> {

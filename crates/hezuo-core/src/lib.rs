@@ -19,7 +19,9 @@ pub use split::{SplitError, split};
 #[error("amount out of range")]
 pub struct Overflow;
 
-/// OpenAPI schemas: amounts travel as strings so that no client parses them as floats.
+/// OpenAPI schemas of amounts as the API writes them: strings with every decimal place, so
+/// that no client parses them as floats. Requests also take JSON numbers; their fields name
+/// input schemas of their own.
 mod schema {
     use utoipa::openapi::RefOr;
     use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
@@ -35,33 +37,21 @@ mod schema {
 
     impl utoipa::PartialSchema for crate::Money {
         fn schema() -> RefOr<Schema> {
-            decimal_string(
-                "CNY amount, exact, 2 decimals; input also accepts a JSON number",
-                r"^-?\d+(\.\d{1,2})?$",
-                "12.30",
-            )
+            decimal_string("CNY amount, exact, always 2 decimals", r"^-?[0-9]+\.[0-9]{2}$", "12.30")
         }
     }
     impl utoipa::ToSchema for crate::Money {}
 
     impl utoipa::PartialSchema for crate::Quantity {
         fn schema() -> RefOr<Schema> {
-            decimal_string(
-                "quantity in the product's unit, exact, 3 decimals; input also accepts a JSON number",
-                r"^-?\d+(\.\d{1,3})?$",
-                "2.500",
-            )
+            decimal_string("quantity in the product's unit, exact, always 3 decimals", r"^-?[0-9]+\.[0-9]{3}$", "2.500")
         }
     }
     impl utoipa::ToSchema for crate::Quantity {}
 
     impl utoipa::PartialSchema for crate::Rate {
         fn schema() -> RefOr<Schema> {
-            decimal_string(
-                "rate from 0 to 1, exact to 6 decimals; input also accepts a JSON number",
-                r"^(0(\.\d{1,6})?|1(\.0{1,6})?)$",
-                "0.05",
-            )
+            decimal_string("rate from 0 to 1, exact, 2 to 6 decimals", r"^(?:0\.[0-9]{2,6}|1\.00)$", "0.05")
         }
     }
     impl utoipa::ToSchema for crate::Rate {}

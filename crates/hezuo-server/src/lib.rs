@@ -61,7 +61,7 @@ fn api(json_limit: usize) -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document as served at `/api/openapi.json`.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    api(0).split_for_parts().1
+    openapi::finish(api(0).split_for_parts().1)
 }
 
 async fn not_found() -> ApiError {
@@ -105,7 +105,7 @@ pub fn router(app: App) -> Router {
     let (api_router, doc) = api(json_limit).split_for_parts();
     Router::new()
         .merge(api_router)
-        .merge(SwaggerUi::new("/docs").url("/api/openapi.json", doc))
+        .merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi::finish(doc)))
         .merge(routes::ops::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -19,8 +19,10 @@ pub struct CreateLot {
     /// A member household of the station's cooperative.
     pub household_id: i64,
     /// More than 0, at most 3 decimals.
+    #[schema(value_type = crate::openapi::QuantityInput)]
     pub quantity: Quantity,
     /// Guaranteed price per unit (保底价), 0 or more.
+    #[schema(value_type = crate::openapi::UnitPriceInput)]
     pub floor_price: Money,
     /// Defaults to now; not in the future.
     pub received_at: Option<DateTime<Utc>>,
@@ -104,8 +106,10 @@ impl TryFrom<stock_movement::Model> for Movement {
 #[serde(deny_unknown_fields)]
 pub struct CreateAdjustment {
     /// Signed, not 0: negative takes stock out, positive puts it back (count correction).
+    #[schema(value_type = crate::openapi::SignedQuantityInput)]
     pub quantity: Quantity,
     pub reason: AdjustmentReason,
+    #[schema(value_type = Option<crate::openapi::OptionalNote>)]
     pub note: Option<String>,
 }
 

@@ -17,30 +17,44 @@ use std::collections::HashMap;
 #[serde(deny_unknown_fields)]
 pub struct CreateProduct {
     /// e.g. 阳山水蜜桃; searchable by any part.
+    #[schema(value_type = crate::openapi::ProductName)]
     pub name: String,
     /// kg, 斤, box, piece, or any unit the station names.
+    #[schema(value_type = crate::openapi::Unit)]
     pub unit: String,
     /// List price per unit, more than 0.
+    #[schema(value_type = crate::openapi::PriceInput)]
     pub price: Money,
     /// Defaults to `draft`.
     pub status: Option<ProductStatus>,
+    #[schema(value_type = Option<crate::openapi::Category>)]
     pub category: Option<String>,
+    #[schema(value_type = Option<crate::openapi::Description>)]
     pub description: Option<String>,
+    #[schema(value_type = Option<Vec<crate::openapi::ImageUrl>>, max_items = 10)]
     pub image_urls: Option<Vec<String>>,
     /// `low-stock` lists the product while listed and below this.
+    #[schema(value_type = Option<crate::openapi::ThresholdInput>)]
     pub low_stock_threshold: Option<Quantity>,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProduct {
+    #[schema(value_type = Option<crate::openapi::ProductName>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<crate::openapi::Unit>)]
     pub unit: Option<String>,
+    #[schema(value_type = Option<crate::openapi::PriceInput>)]
     pub price: Option<Money>,
     pub status: Option<ProductStatus>,
+    #[schema(value_type = Option<crate::openapi::Category>)]
     pub category: Option<String>,
+    #[schema(value_type = Option<crate::openapi::Description>)]
     pub description: Option<String>,
+    #[schema(value_type = Option<Vec<crate::openapi::ImageUrl>>, max_items = 10)]
     pub image_urls: Option<Vec<String>>,
+    #[schema(value_type = Option<crate::openapi::ThresholdInput>)]
     pub low_stock_threshold: Option<Quantity>,
 }
 
@@ -84,6 +98,7 @@ pub struct ProductFilter {
     /// `draft`, `listed` or `delisted`.
     pub status: Option<ProductStatus>,
     /// Any part of the name.
+    #[param(max_length = 100, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$", example = "水蜜桃")]
     pub q: Option<String>,
 }
 

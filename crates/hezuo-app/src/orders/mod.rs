@@ -112,6 +112,7 @@ pub struct OrderView {
 pub struct OrderFilter {
     pub station_id: Option<i64>,
     /// Channel code.
+    #[param(min_length = 1, max_length = 32, pattern = "^[a-z0-9_-]{1,32}$", example = "taobao")]
     pub channel: Option<String>,
     /// Placed at or after (RFC 3339).
     pub from: Option<DateTime<Utc>>,
@@ -123,6 +124,7 @@ pub struct OrderFilter {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShipOrder {
+    #[schema(value_type = crate::openapi::TrackingNumber)]
     pub tracking_number: String,
 }
 

@@ -29,13 +29,16 @@ pub const MAX_LINES: usize = 100;
 pub struct PlaceOrder {
     pub station_id: i64,
     /// Channel code of the station's alliance: `own`, `taobao` …
+    #[schema(value_type = crate::openapi::ChannelCode)]
     pub channel: String,
     /// The order's id in its channel; with the channel it identifies the order.
+    #[schema(value_type = crate::openapi::ExternalId)]
     pub external_id: String,
     /// RFC 3339 with offset.
     #[schema(value_type = String, format = DateTime)]
     pub placed_at: DateTime<FixedOffset>,
     /// 1 to 100 lines.
+    #[schema(min_items = 1, max_items = 100)]
     pub lines: Vec<PlaceLine>,
 }
 
@@ -44,8 +47,10 @@ pub struct PlaceOrder {
 pub struct PlaceLine {
     pub product_id: i64,
     /// More than 0, at most 3 decimals.
+    #[schema(value_type = crate::openapi::QuantityInput)]
     pub quantity: Quantity,
     /// 0 or more, at most 2 decimals.
+    #[schema(value_type = crate::openapi::UnitPriceInput)]
     pub unit_price: Money,
 }
 

@@ -22,11 +22,14 @@ use serde::{Deserialize, Serialize};
 pub struct CreateRefund {
     pub line_id: i64,
     /// More than 0, at most what is left unrefunded of the line's gross.
+    #[schema(value_type = crate::openapi::PositiveMoneyInput)]
     pub amount: Money,
     /// Quantity coming back; 0 for a money-only refund (仅退款).
+    #[schema(value_type = crate::openapi::ReturnedQuantityInput)]
     pub quantity: Quantity,
     /// True: the quantity goes back to the lots it came from, newest part first; false: written off.
     pub restock: bool,
+    #[schema(value_type = crate::openapi::Reason)]
     pub reason: String,
 }
 

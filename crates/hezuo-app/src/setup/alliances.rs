@@ -8,12 +8,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAlliance {
+    #[schema(value_type = crate::openapi::Name)]
     pub name: String,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAlliance {
+    #[schema(value_type = Option<crate::openapi::Name>)]
     pub name: Option<String>,
 }
 

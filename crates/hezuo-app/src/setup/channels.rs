@@ -10,9 +10,12 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct CreateChannel {
     /// Short code, unique within the alliance: `own`, `taobao`, `pdd`, `douyin`, `jd`, `wechat` …
+    #[schema(value_type = crate::openapi::ChannelCode)]
     pub code: String,
+    #[schema(value_type = crate::openapi::Name)]
     pub name: String,
     /// The platform's commission on gross (0 for the station's own shop).
+    #[schema(value_type = crate::openapi::RateInput)]
     pub fee_rate: Rate,
     pub alliance_id: i64,
 }
@@ -20,8 +23,10 @@ pub struct CreateChannel {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateChannel {
+    #[schema(value_type = Option<crate::openapi::Name>)]
     pub name: Option<String>,
     /// Applies to orders taken from now on; booked sales keep the fee they were booked with.
+    #[schema(value_type = Option<crate::openapi::RateInput>)]
     pub fee_rate: Option<Rate>,
 }
 

@@ -10,12 +10,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCooperative {
+    #[schema(value_type = crate::openapi::Name)]
     pub name: String,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCooperative {
+    #[schema(value_type = Option<crate::openapi::Name>)]
     pub name: Option<String>,
 }
 
@@ -38,12 +40,14 @@ impl From<cooperative::Model> for Cooperative {
 pub struct CreateMember {
     pub household_id: Option<i64>,
     pub village_id: Option<i64>,
+    #[schema(value_type = crate::openapi::MoneyInput)]
     pub capital: Money,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMember {
+    #[schema(value_type = crate::openapi::MoneyInput)]
     pub capital: Money,
 }
 
@@ -76,10 +80,15 @@ impl From<member::Model> for Member {
 #[serde(deny_unknown_fields)]
 pub struct CreateRuleVersion {
     pub effective_from: NaiveDate,
+    #[schema(value_type = crate::openapi::RateInput)]
     pub household_share: Rate,
+    #[schema(value_type = crate::openapi::RateInput)]
     pub station_fee_rate: Rate,
+    #[schema(value_type = crate::openapi::RateInput)]
     pub collective_rate: Rate,
+    #[schema(value_type = crate::openapi::RateInput)]
     pub reserve_rate: Rate,
+    #[schema(value_type = crate::openapi::RebateRateInput)]
     pub rebate_rate: Rate,
 }
 

@@ -10,15 +10,19 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct CreateHousehold {
     pub village_id: i64,
+    #[schema(value_type = crate::openapi::Name)]
     pub name: String,
-    /// People in the household (for per-capita income), at least 1.
+    /// People in the household (for per-capita income), 1 to 100.
+    #[schema(minimum = 1, maximum = 100)]
     pub members: i32,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateHousehold {
+    #[schema(value_type = Option<crate::openapi::Name>)]
     pub name: Option<String>,
+    #[schema(minimum = 1, maximum = 100)]
     pub members: Option<i32>,
 }
 

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateStation {
+    #[schema(value_type = crate::openapi::Name)]
     pub name: String,
     /// The village whose Party-mass service centre hosts the station.
     pub village_id: i64,
@@ -18,6 +19,7 @@ pub struct CreateStation {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateStation {
+    #[schema(value_type = Option<crate::openapi::Name>)]
     pub name: Option<String>,
 }
 

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    #[schema(value_type = crate::openapi::Username)]
     pub username: String,
+    #[schema(value_type = crate::openapi::Password)]
     pub password: String,
     pub role: Role,
     /// Required for role `alliance`.
@@ -25,6 +27,7 @@ pub struct CreateUser {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
+    #[schema(value_type = Option<crate::openapi::Password>)]
     pub password: Option<String>,
     /// A disabled user cannot log in, and every token they hold stops working at once.
     pub disabled: Option<bool>,

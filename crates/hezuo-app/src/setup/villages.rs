@@ -10,17 +10,22 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct CreateVillage {
     /// e.g. 桃源村
+    #[schema(value_type = crate::openapi::Name)]
     pub name: String,
     /// 12-digit administrative division code, unique.
+    #[schema(value_type = crate::openapi::VillageCode)]
     pub code: String,
     /// Yearly collective income target; the configured default when absent.
+    #[schema(value_type = Option<crate::openapi::MoneyInput>)]
     pub income_target: Option<Money>,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateVillage {
+    #[schema(value_type = Option<crate::openapi::Name>)]
     pub name: Option<String>,
+    #[schema(value_type = Option<crate::openapi::MoneyInput>)]
     pub income_target: Option<Money>,
 }
 

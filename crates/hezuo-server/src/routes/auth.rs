@@ -6,9 +6,12 @@ use axum::extract::State;
 use hezuo_app::auth::{LoginRequest, LoginResponse};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-/// Exchanges a username and password for a bearer token with an expiry.
+/// Logs in with a username and password for a bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, description = "a bearer token for 12 hours", body = LoginResponse),
+        (status = 401, description = "unknown username, wrong password or disabled user (`unauthorized`)", body = ErrorBody),
+        (status = 429, description = "too many failed logins for this username (`too_many_attempts`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "seconds until the username may log in again")))))]
 async fn login(
     State(s): State<AppState>,
     ApiJson(req): ApiJson<LoginRequest>,

@@ -1,7 +1,7 @@
 //! Catalog and stock endpoints (API.md "Catalog and stock"): products, lots, adjustments,
 //! traceability, CSV import and export, low stock.
 
-use super::ListParams;
+use super::{ListParams, check_search};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Caller, CsvBody, Id};
@@ -21,20 +21,22 @@ type Found<T> = Result<Json<T>, ApiError>;
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Format {
-    pub format: Option<String>,
+    /// `json` (a page) when absent.
+    #[param(inline)]
+    pub format: Option<ListFormat>,
+}
+
+/// A list as a page of JSON or as a CSV file of every row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ListFormat {
+    Json,
+    Csv,
 }
 
 impl Format {
-    fn csv(&self) -> Result<bool, ApiError> {
-        match self.format.as_deref() {
-            None | Some("json") => Ok(false),
-            Some("csv") => Ok(true),
-            Some(other) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_query",
-                format!("format {other:?}: use json or csv"),
-            )),
-        }
+    fn csv(&self) -> bool {
+        self.format == Some(ListFormat::Csv)
     }
 }
 
@@ -55,9 +57,10 @@ pub struct Items<T> {
     pub items: Vec<T>,
 }
 
+/// Adds a product to a station.
 #[utoipa::path(post, path = "/api/v1/stations/{id}/products", tag = "catalog", params(("id" = i64, Path)),
     request_body = CreateProduct, security(("bearer" = [])),
-    responses((status = 201, body = Product), (status = "4XX", body = ErrorBody)))]
+    responses((status = 201, body = Product)))]
 async fn create_product(
     State(s): State<AppState>,
     Caller(p, _): Caller,
@@ -70,7 +73,8 @@ async fn create_product(
 /// The station's products with their stock; `?format=csv` exports them all.
 #[utoipa::path(get, path = "/api/v1/stations/{id}/products", tag = "catalog",
     params(("id" = i64, Path), ProductFilter, ListParams, Format), security(("bearer" = [])),
-    responses((status = 200, body = Page<Product>), (status = 200, content_type = "text/csv", body = String), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, description = "a page of products; with `?format=csv`, every match as a CSV file",
+        content((Page<Product> = "application/json"), (String = "text/csv")))))]
 async fn list_products(
     State(s): State<AppState>,
     Caller(p, _): Caller,
@@ -79,20 +83,24 @@ async fn list_products(
     ApiQuery(list): ApiQuery<ListParams>,
     ApiQuery(format): ApiQuery<Format>,
 ) -> Result<Response, ApiError> {
-    if format.csv()? {
+    check_search(filter.q.as_deref())?;
+    let page = list.page()?;
+    if format.csv() {
         return Ok(csv_response("products.csv", s.app.export_products_csv(&p, id, &filter).await?));
     }
-    Ok(Json(s.app.list_products(&p, id, &filter, list.page()?).await?).into_response())
+    Ok(Json(s.app.list_products(&p, id, &filter, page).await?).into_response())
 }
 
+/// Shows a product with its stock.
 #[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalog", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Product), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Product)))]
 async fn get_product(State(s): State<AppState>, Caller(p, _): Caller, Id(id): Id) -> Found<Product> {
     Ok(Json(s.app.get_product(&p, id).await?))
 }
 
+/// Changes a product.
 #[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "catalog", params(("id" = i64, Path)), request_body = UpdateProduct,
-    security(("bearer" = [])), responses((status = 200, body = Product), (status = "4XX", body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = Product)))]
 async fn update_product(
     State(s): State<AppState>,
     Caller(p, _): Caller,
@@ -104,7 +112,7 @@ async fn update_product(
 
 /// Receives produce from a member household into a new lot.
 #[utoipa::path(post, path = "/api/v1/products/{id}/lots", tag = "catalog", params(("id" = i64, Path)), request_body = CreateLot,
-    security(("bearer" = [])), responses((status = 201, body = Lot), (status = "4XX", body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 201, body = Lot)))]
 async fn create_lot(
     State(s): State<AppState>,
     Caller(p, actor): Caller,
@@ -116,7 +124,7 @@ async fn create_lot(
 
 /// The product's lots, oldest first (the order sales draw them in).
 #[utoipa::path(get, path = "/api/v1/products/{id}/lots", tag = "catalog", params(("id" = i64, Path), ListParams),
-    security(("bearer" = [])), responses((status = 200, body = Page<Lot>), (status = "4XX", body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = Page<Lot>)))]
 async fn list_product_lots(
     State(s): State<AppState>,
     Caller(p, _): Caller,
@@ -128,7 +136,7 @@ async fn list_product_lots(
 
 /// Traceability (溯源): the lot, its household and village, movements and order lines.
 #[utoipa::path(get, path = "/api/v1/lots/{id}", tag = "catalog", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = LotTrace), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = LotTrace)))]
 async fn trace_lot(State(s): State<AppState>, Caller(p, _): Caller, Id(id): Id) -> Found<LotTrace> {
     Ok(Json(s.app.trace_lot(&p, id).await?))
 }
@@ -136,7 +144,7 @@ async fn trace_lot(State(s): State<AppState>, Caller(p, _): Caller, Id(id): Id) 
 /// Spoilage, loss or a count correction; 422 `insufficient_stock` if the lot would go below 0.
 #[utoipa::path(post, path = "/api/v1/lots/{id}/adjustments", tag = "catalog", params(("id" = i64, Path)),
     request_body = CreateAdjustment, security(("bearer" = [])),
-    responses((status = 201, body = Adjustment), (status = "4XX", body = ErrorBody)))]
+    responses((status = 201, body = Adjustment)))]
 async fn adjust_lot(
     State(s): State<AppState>,
     Caller(p, actor): Caller,
@@ -149,7 +157,8 @@ async fn adjust_lot(
 /// Every lot of the station; `?format=csv` exports them all.
 #[utoipa::path(get, path = "/api/v1/stations/{id}/lots", tag = "catalog", params(("id" = i64, Path), ListParams, Format),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<Lot>), (status = 200, content_type = "text/csv", body = String), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, description = "a page of lots; with `?format=csv`, every lot as a CSV file",
+        content((Page<Lot> = "application/json"), (String = "text/csv")))))]
 async fn list_station_lots(
     State(s): State<AppState>,
     Caller(p, _): Caller,
@@ -157,15 +166,16 @@ async fn list_station_lots(
     ApiQuery(list): ApiQuery<ListParams>,
     ApiQuery(format): ApiQuery<Format>,
 ) -> Result<Response, ApiError> {
-    if format.csv()? {
+    let page = list.page()?;
+    if format.csv() {
         return Ok(csv_response("lots.csv", s.app.export_lots_csv(&p, id).await?));
     }
-    Ok(Json(s.app.list_station_lots(&p, id, list.page()?).await?).into_response())
+    Ok(Json(s.app.list_station_lots(&p, id, page).await?).into_response())
 }
 
 /// Listed products whose stock is below their threshold.
 #[utoipa::path(get, path = "/api/v1/stations/{id}/low-stock", tag = "catalog", params(("id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Items<Product>), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = Items<Product>)))]
 async fn low_stock(State(s): State<AppState>, Caller(p, _): Caller, Id(id): Id) -> Found<Items<Product>> {
     Ok(Json(Items { items: s.app.low_stock(&p, id).await? }))
 }
@@ -173,8 +183,7 @@ async fn low_stock(State(s): State<AppState>, Caller(p, _): Caller, Id(id): Id) 
 /// CSV import of products, all or nothing (UTF-8 with or without BOM, or GBK).
 #[utoipa::path(post, path = "/api/v1/stations/{id}/products:import", tag = "catalog", params(("id" = i64, Path)),
     request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
-    responses((status = 201, body = ImportResult), (status = 422, description = "every bad row, nothing imported", body = ErrorBody),
-        (status = "4XX", body = ErrorBody)))]
+    responses((status = 201, body = ImportResult), (status = 422, description = "every bad row, nothing imported", body = ErrorBody)))]
 async fn import_products(
     State(s): State<AppState>,
     Caller(p, _): Caller,
@@ -187,8 +196,7 @@ async fn import_products(
 /// CSV import of lots from member households, all or nothing.
 #[utoipa::path(post, path = "/api/v1/stations/{id}/lots:import", tag = "catalog", params(("id" = i64, Path)),
     request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
-    responses((status = 201, body = ImportResult), (status = 422, description = "every bad row, nothing imported", body = ErrorBody),
-        (status = "4XX", body = ErrorBody)))]
+    responses((status = 201, body = ImportResult), (status = 422, description = "every bad row, nothing imported", body = ErrorBody)))]
 async fn import_lots(
     State(s): State<AppState>,
     Caller(p, actor): Caller,

@@ -1,6 +1,6 @@
 //! Reconciliation of platform statements (API.md "Reconciliation").
 
-use super::ListParams;
+use super::{ListParams, check_channel_filter};
 use crate::AppState;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, Caller, CsvBody, Id};
@@ -17,24 +17,39 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
     /// The channel's code (of the caller's alliance).
+    #[param(min_length = 1, max_length = 32, pattern = "^[a-z0-9_-]{1,32}$", example = "taobao")]
     pub channel: String,
-    /// `generic` (default), `wechat` or `alipay`.
+    /// The statement's layout; `generic` when absent (422 `invalid_field` for any other).
+    #[param(inline, value_type = Option<StatementFormat>)]
     pub format: Option<String>,
 }
 
-/// Imports a platform statement (CSV, UTF-8 with or without BOM, or GBK) and matches it against
-/// the books: 201 with the statement; the same file again: 200 with the first import.
+/// The layouts of platform statements.
+// For the document only: the use case reads the text and names a wrong value with 422.
+#[allow(dead_code)]
+#[derive(Debug, Clone, Copy, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum StatementFormat {
+    Generic,
+    Wechat,
+    Alipay,
+}
+
+/// Imports a platform statement and matches it against the books.
+///
+/// The file is CSV, UTF-8 with or without BOM, or GBK. 201 with the statement; the same file
+/// again: 200 with the first import.
 #[utoipa::path(post, path = "/api/v1/reconciliation/statements", tag = "reconciliation", params(ImportParams),
     request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
     responses((status = 201, body = StatementView), (status = 200, description = "the same file again", body = StatementView),
-        (status = 422, description = "unreadable, truncated or corrupt file: nothing imported", body = ErrorBody),
-        (status = "4XX", body = ErrorBody)))]
+        (status = 422, description = "unreadable, truncated or corrupt file: nothing imported", body = ErrorBody)))]
 async fn import(
     State(s): State<AppState>,
     Caller(p, actor): Caller,
     ApiQuery(q): ApiQuery<ImportParams>,
     req: axum::extract::Request,
 ) -> Result<(StatusCode, Json<StatementView>), ApiError> {
+    check_channel_filter("channel", Some(&q.channel))?;
     let format = q.format.as_deref().unwrap_or("generic");
     // Role, channel and format first: a caller who may not import is refused before a byte of
     // a (possibly huge) body is read.
@@ -49,23 +64,26 @@ async fn import(
 #[into_params(parameter_in = Query)]
 pub struct StatementFilter {
     /// Only this channel's statements (a channel code).
+    #[param(min_length = 1, max_length = 32, pattern = "^[a-z0-9_-]{1,32}$", example = "taobao")]
     pub channel: Option<String>,
 }
 
 /// The statements in the caller's scope, each with its summary.
 #[utoipa::path(get, path = "/api/v1/reconciliation/statements", tag = "reconciliation", params(StatementFilter, ListParams),
-    security(("bearer" = [])), responses((status = 200, body = Page<StatementView>), (status = "4XX", body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = Page<StatementView>)))]
 async fn list_statements(
     State(s): State<AppState>,
     Caller(p, _): Caller,
     ApiQuery(f): ApiQuery<StatementFilter>,
     ApiQuery(page): ApiQuery<ListParams>,
 ) -> Result<Json<Page<StatementView>>, ApiError> {
+    check_channel_filter("channel", f.channel.as_deref())?;
     Ok(Json(s.app.list_statements(&p, f.channel.as_deref(), page.page()?).await?))
 }
 
+/// Shows a statement with its summary.
 #[utoipa::path(get, path = "/api/v1/reconciliation/statements/{id}", tag = "reconciliation", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = StatementView), (status = "4XX", body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = StatementView)))]
 async fn get_statement(
     State(s): State<AppState>,
     Caller(p, _): Caller,
@@ -77,18 +95,43 @@ async fn get_statement(
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ItemParams {
-    /// One of matched, amount_mismatch, missing_in_books, missing_in_statement, duplicate.
+    /// Only the items of this status (422 `invalid_field` for any other).
+    #[param(inline, value_type = Option<ItemStatus>)]
     pub status: Option<String>,
     /// `json` (default, paged), `csv` or `xlsx` (every item).
-    pub format: Option<String>,
+    #[param(inline)]
+    pub format: Option<ItemFormat>,
+}
+
+/// What matching found for an external id.
+// For the document only: the use case reads the text and names a wrong value with 422.
+#[allow(dead_code)]
+#[derive(Debug, Clone, Copy, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ItemStatus {
+    Matched,
+    AmountMismatch,
+    MissingInBooks,
+    MissingInStatement,
+    Duplicate,
+}
+
+/// How the items come back.
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemFormat {
+    #[default]
+    Json,
+    Csv,
+    Xlsx,
 }
 
 /// The statement's items by status; `?format=csv|xlsx` exports them all.
 #[utoipa::path(get, path = "/api/v1/reconciliation/statements/{id}/items", tag = "reconciliation",
     params(("id" = i64, Path), ItemParams, ListParams), security(("bearer" = [])),
-    responses((status = 200, body = Page<ItemView>), (status = 200, content_type = "text/csv", body = String),
-        (status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
-        (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, description = "a page of items; with `?format=csv` or `xlsx`, every item as a file",
+        content((Page<ItemView> = "application/json"), (String = "text/csv"),
+            (crate::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 async fn items(
     State(s): State<AppState>,
     Caller(p, _): Caller,
@@ -97,6 +140,7 @@ async fn items(
     ApiQuery(page): ApiQuery<ListParams>,
 ) -> Result<Response, ApiError> {
     let filter = ItemFilter { status: q.status.clone() };
+    let page = page.page()?;
     let file = |ct: &str, name: String, body: Vec<u8>| {
         (
             [
@@ -107,13 +151,13 @@ async fn items(
         )
             .into_response()
     };
-    match q.format.as_deref() {
-        None | Some("json") => Ok(Json(s.app.statement_items(&p, id, &filter, page.page()?).await?).into_response()),
-        Some("csv") => {
+    match q.format.unwrap_or_default() {
+        ItemFormat::Json => Ok(Json(s.app.statement_items(&p, id, &filter, page).await?).into_response()),
+        ItemFormat::Csv => {
             let all = s.app.all_statement_items(&p, id, &filter).await?;
             Ok(file("text/csv; charset=utf-8", format!("statement-{id}.csv"), items_csv(&all)?.into_bytes()))
         }
-        Some("xlsx") => {
+        ItemFormat::Xlsx => {
             let all = s.app.all_statement_items(&p, id, &filter).await?;
             Ok(file(
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -121,18 +165,13 @@ async fn items(
                 items_xlsx(&all)?,
             ))
         }
-        Some(other) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            format!("format {other:?}: use json, csv or xlsx"),
-        )),
     }
 }
 
 /// Resolves an item with a note (once; 409 `already_resolved` after).
 #[utoipa::path(post, path = "/api/v1/reconciliation/items/{id}/resolve", tag = "reconciliation", params(("id" = i64, Path)),
     request_body = Resolve, security(("bearer" = [])),
-    responses((status = 200, body = ItemView), (status = 409, body = ErrorBody), (status = "4XX", body = ErrorBody)))]
+    responses((status = 200, body = ItemView), (status = 409, body = ErrorBody)))]
 async fn resolve(
     State(s): State<AppState>,
     Caller(p, actor): Caller,
