@@ -9,14 +9,16 @@ use utoipa::openapi::{RefOr, schema::SchemaFormat};
 
 /// Characters `str::trim` removes (Unicode White_Space).
 const WS: &str = r"[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
-/// Neither white space nor a control character: what a trimmed value starts and ends with.
-const VISIBLE: &str = r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
-/// No control character at all.
-const NO_CONTROL: &str = r"[^\x00-\x1f\x7f-\x9f]";
-/// No control character but a tab.
-const TAB_OK: &str = r"[^\x00-\x08\x0a-\x1f\x7f-\x9f]";
-/// No control character but a tab or a line break.
-const LINES_OK: &str = r"[^\x00-\x08\x0b-\x1f\x7f-\x9f]";
+/// Neither white space, a control character, an invisible character (zero-width, fillers) nor
+/// a bidirectional control: what a trimmed value starts and ends with
+/// (`hezuo_catalog::text_problem`).
+const VISIBLE: &str = r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\xad\u034f\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u3164\ufeff\uffa0]";
+/// No control character and no bidirectional control at all.
+const NO_CONTROL: &str = r"[^\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]";
+/// No control character but a tab, no bidirectional control.
+const TAB_OK: &str = r"[^\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]";
+/// No control character but a tab or a line break, no bidirectional control.
+const LINES_OK: &str = r"[^\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]";
 
 /// Text that is trimmed and then holds 1..=`max` characters of `inner` (starting and ending
 /// with a visible one); `blank_ok` also allows nothing but white space (read as absent).

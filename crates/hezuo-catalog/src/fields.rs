@@ -71,7 +71,6 @@ fn is_invisible(c: char) -> bool {
                 | '\u{200B}'..='\u{200D}'
                 | '\u{2060}'..='\u{2064}'
                 | '\u{3164}'
-                | '\u{FE00}'..='\u{FE0F}'
                 | '\u{FEFF}'
                 | '\u{FFA0}'
         )
@@ -79,7 +78,9 @@ fn is_invisible(c: char) -> bool {
 
 /// What is wrong with a piece of text a person will read (a name, a reason, an id), if
 /// anything: control characters (but newlines and tabs where `multiline`), bidirectional
-/// controls, or nothing visible at all.
+/// controls, or an invisible first or last character (such as a zero-width space; a value
+/// that is nothing but such characters shows nothing at all). The OpenAPI document states the
+/// same rule as a pattern (`hezuo-app` openapi.rs).
 pub fn text_problem(value: &str, multiline: bool) -> Option<&'static str> {
     if value.chars().any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t'))) {
         return Some("must not contain control characters");
@@ -87,8 +88,9 @@ pub fn text_problem(value: &str, multiline: bool) -> Option<&'static str> {
     if value.chars().any(is_bidi_control) {
         return Some("must not contain bidirectional control characters");
     }
-    if value.chars().all(is_invisible) {
-        return Some("must contain a visible character");
+    let ends = [value.chars().next(), value.chars().next_back()];
+    if ends.iter().any(|c| c.is_none_or(is_invisible)) {
+        return Some("must start and end with a visible character");
     }
     None
 }
@@ -116,7 +118,7 @@ pub fn name(value: &str) -> Result<String, FieldError> {
 /// The unit a product is sold in: kg, 斤, box, piece, or any the station names.
 pub fn unit(value: &str) -> Result<String, FieldError> {
     text("unit", value, MAX_UNIT_CHARS)
-        .and_then(|v| if v.chars().any(char::is_whitespace) { Err(err("unit", "must be one word")) } else { Ok(v) })
+        .and_then(|v| if v.chars().any(is_invisible) { Err(err("unit", "must be one word")) } else { Ok(v) })
 }
 
 /// A list price: more than 0, at most `MAX_PRICE`.
@@ -148,7 +150,7 @@ pub fn image_urls(urls: &[String]) -> Result<Vec<String>, FieldError> {
             let ok = (u.starts_with("https://") || u.starts_with("http://"))
                 && u.len() > "https://".len()
                 && u.chars().count() <= MAX_URL_CHARS
-                && !u.chars().any(|c| c.is_whitespace() || c.is_control());
+                && !u.chars().any(|c| is_invisible(c) || c.is_control());
             if ok {
                 Ok(u.to_owned())
             } else {
@@ -199,7 +201,8 @@ mod tests {
         for bad in ["\u{200B}", "\u{200B}\u{200C}\u{FEFF}", "\u{3164}", "a\u{202E}b", "\u{2066}x\u{2069}", "\u{00AD}"] {
             assert!(text("name", bad, 100).is_err(), "{bad:?}");
         }
-        for good in ["水蜜桃", "a\u{200D}b", "五月\u{3000}桃"] {
+        assert!(text("name", "\u{200B}桃", 100).is_err());
+        for good in ["水蜜桃", "a\u{200D}b", "五月\u{3000}桃", "桃\u{2764}\u{FE0F}"] {
             assert!(text("name", good, 100).is_ok(), "{good:?}");
         }
     }

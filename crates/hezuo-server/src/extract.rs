@@ -40,6 +40,8 @@ fn field_of(path: &serde_path_to_error::Path, message: &str) -> Option<String> {
 }
 
 pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let normal = plain_numbers(bytes);
+    let bytes: &[u8] = &normal;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let inner = e.inner();
@@ -58,6 +60,119 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErro
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", problem));
     }
     Ok(value)
+}
+
+/// The body with every JSON number written plainly: no exponent, no trailing zeros after the
+/// point (`62.0` → `62`, `1e-06` → `0.000001`, `2.50` → `2.5`). The value is the same number,
+/// exactly (nothing goes through a float), and JSON calls `62.0` an integer, so an id or a
+/// count sent that way is read as one; money and rates never see an exponent.
+fn plain_numbers(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !bytes.iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'"' {
+            let from = i;
+            i += 1;
+            while i < bytes.len() && bytes[i] != b'"' {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            i = (i + 1).min(bytes.len());
+            out.extend_from_slice(&bytes[from..i]);
+            continue;
+        }
+        if b == b'-' || b.is_ascii_digit() {
+            let from = i;
+            i += 1;
+            while i < bytes.len() && matches!(bytes[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
+                i += 1;
+            }
+            let token = &bytes[from..i];
+            match std::str::from_utf8(token).ok().and_then(plain_number) {
+                Some(p) => out.extend_from_slice(p.as_bytes()),
+                None => out.extend_from_slice(token),
+            }
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A JSON number token in plain decimal form; `None` to leave it as it is (not a valid number,
+/// or an exponent too large to write out).
+fn plain_number(token: &str) -> Option<String> {
+    let (negative, body) = token.strip_prefix('-').map_or((false, token), |b| (true, b));
+    let (mantissa, exp) = match body.find(['e', 'E']) {
+        Some(at) => (&body[..at], body[at + 1..].parse::<i32>().ok()?),
+        None => (body, 0),
+    };
+    if !(-64..=64).contains(&exp) {
+        return None;
+    }
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if mantissa.contains('.') && frac.is_empty() {
+        return None;
+    }
+    let digits: String = format!("{int}{frac}");
+    let point = int.len() as i32 + exp;
+    let (mut whole, mut fraction) = if point <= 0 {
+        (String::from("0"), format!("{}{digits}", "0".repeat((-point) as usize)))
+    } else if point as usize >= digits.len() {
+        (format!("{digits}{}", "0".repeat(point as usize - digits.len())), String::new())
+    } else {
+        (digits[..point as usize].to_owned(), digits[point as usize..].to_owned())
+    };
+    let trimmed = whole.trim_start_matches('0');
+    whole = if trimmed.is_empty() { "0".to_owned() } else { trimmed.to_owned() };
+    while fraction.ends_with('0') {
+        fraction.pop();
+    }
+    let sign = if negative { "-" } else { "" };
+    Some(if fraction.is_empty() { format!("{sign}{whole}") } else { format!("{sign}{whole}.{fraction}") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{plain_number, plain_numbers, shape_problem};
+
+    #[test]
+    fn numbers_are_written_plainly_and_exactly() {
+        for (token, plain) in [
+            ("62.0", "62"),
+            ("1e-06", "0.000001"),
+            ("1E+3", "1000"),
+            ("2.50", "2.5"),
+            ("-0.10", "-0.1"),
+            ("12.345e1", "123.45"),
+            ("0.0", "0"),
+            ("5", "5"),
+            ("3169474.0", "3169474"),
+        ] {
+            assert_eq!(plain_number(token).as_deref(), Some(plain), "{token}");
+        }
+        assert_eq!(plain_number("1e400"), None);
+        let body = br#"{"a": 62.0, "b": "62.0", "c": [1e2, -2.50], "d": "x\"1.0"}"#;
+        assert_eq!(
+            String::from_utf8(plain_numbers(body).into_owned()).unwrap(),
+            r#"{"a": 62, "b": "62.0", "c": [100, -2.5], "d": "x\"1.0"}"#
+        );
+    }
+
+    #[test]
+    fn shapes_serde_would_take() {
+        assert!(shape_problem(b"[1, 2]").is_some());
+        assert!(shape_problem(br#"{"lines": [[1, "2"]]}"#).is_some());
+        assert!(shape_problem(br#"{"price": {"\u0024serde_json::private::Number": "1"}}"#).is_some());
+        assert!(shape_problem(br#"{"lines": [{"a": [1]}], "name": "[[x]]"}"#).is_none());
+    }
 }
 
 /// The key serde_json uses inside its own representation of exact numbers; a client that
