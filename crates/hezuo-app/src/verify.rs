@@ -79,7 +79,7 @@ pub async fn run(app: &App) -> Result<Report, AppError> {
             _ => problems.push(format!("rule version {}: a rate outside 0..1", rv.id)),
         }
     }
-    checks.push(Check { name: "rules: every rule version within SPEC §3", problems });
+    checks.push(Check { name: "rules: every rule version within the distribution rules (docs/domain.md)", problems });
 
     let mut problems = Vec::new();
     for m in cooperative_member::Entity::find().all(&app.db).await? {
@@ -119,24 +119,24 @@ pub async fn run(app: &App) -> Result<Report, AppError> {
     checks.push(Check { name: "access: users and tokens scoped as their role needs", problems });
 
     checks.push(Check {
-        name: "stock: every lot's remaining equals its journal recount, >= 0 (SPEC §8.2)",
+        name: "stock: every lot's remaining equals its journal recount, >= 0 (docs/domain.md, invariant 2)",
         problems: lot_balances(app).await?,
     });
     checks.push(Check {
-        name: "ledger: every transaction's postings sum to zero (SPEC §8.1)",
+        name: "ledger: every transaction's postings sum to zero (docs/domain.md, invariant 1)",
         problems: unbalanced(app).await?,
     });
     checks.push(Check {
-        name: "ledger: every order line's channel postings equal −(G − refunded) (SPEC §8.3)",
+        name: "ledger: every order line's channel postings equal −(G − refunded) (docs/domain.md, invariant 3)",
         problems: line_channels(app).await?,
     });
     checks.push(Check { name: "ledger: per-day account sums equal their postings", problems: day_sums(app).await? });
     checks.push(Check {
-        name: "periods: nothing booked into a closed period after its close (SPEC §8.4)",
+        name: "periods: nothing booked into a closed period after its close (docs/domain.md, invariant 4)",
         problems: closed_untouched(app).await?,
     });
     checks.push(Check {
-        name: "periods: every close paid R + rebates + dividends = B and at least rebate_rate × D (SPEC §8.5)",
+        name: "periods: every close paid R + rebates + dividends = B and at least rebate_rate × D (docs/domain.md, invariant 5)",
         problems: closes_add_up(app).await?,
     });
     checks
