@@ -3,6 +3,7 @@
 mod auth;
 mod catalog;
 mod errors;
+mod migrations;
 mod openapi;
 mod ops;
 mod orders;

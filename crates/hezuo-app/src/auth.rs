@@ -24,7 +24,7 @@ fn username_hash(username: &str) -> String {
     hex::encode(Sha256::digest(username.trim().to_lowercase().as_bytes()))
 }
 
-/// The four roles of SPEC §1.
+/// The four roles of docs/domain.md "Who and what".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

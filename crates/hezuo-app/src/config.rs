@@ -8,9 +8,9 @@ use std::time::Duration;
 pub struct Config {
     pub database_url: String,
     pub listen: SocketAddr,
-    /// The deployment's time zone: periods are calendar months here (SPEC §1).
+    /// The deployment's time zone: periods are calendar months here (docs/domain.md "Who and what").
     pub timezone: Tz,
-    /// A village's yearly collective income target when it has none of its own (SPEC §10).
+    /// A village's yearly collective income target when it has none of its own.
     pub income_target: Money,
     /// How long a token from `POST /auth/login` lives.
     pub login_token_ttl: Duration,

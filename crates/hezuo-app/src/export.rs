@@ -30,7 +30,7 @@ impl Format {
     }
 }
 
-/// The journal name of a SPEC §4 account. Components start with a capital letter; channel codes
+/// The journal name of a docs/domain.md "A sale" account. Components start with a capital letter; channel codes
 /// (lowercase letters, digits, `-`, `_`) keep their letters and write `_` as `X`, so the mapping
 /// is one to one:
 ///

@@ -44,7 +44,7 @@ pub(crate) struct Booking<'a> {
     pub refund_id: Option<i64>,
     pub booking_date: NaiveDate,
     pub memo: String,
-    /// Changes of households' bases (SPEC §6): a sale part's net, minus a refund part's `a − f`.
+    /// Changes of households' bases (docs/domain.md "Period close"): a sale part's net, minus a refund part's `a − f`.
     pub basis: Vec<(i64, Money)>,
 }
 

@@ -75,7 +75,7 @@ impl fmt::Display for Period {
     }
 }
 
-/// SPEC §4/§5 booking date: `local` unless it falls in a closed period, then the first day of
+/// docs/domain.md "A sale"/§5 booking date: `local` unless it falls in a closed period, then the first day of
 /// the earliest open one. Locks the cooperative's row against a concurrent close (PostgreSQL:
 /// `FOR KEY SHARE`, which bookings share and a close's `FOR UPDATE` waits for); on SQLite the
 /// writer turn already serialises them. Call it inside the booking's transaction.
@@ -97,7 +97,7 @@ pub(crate) fn day_after_close(closed_through: Option<NaiveDate>, local: NaiveDat
     }
 }
 
-/// The rule version in force on `day` (SPEC §3).
+/// The rule version in force on `day` (docs/domain.md "Distribution rules").
 pub(crate) async fn rule_version_on(
     db: &impl Exec,
     cooperative_id: i64,
@@ -158,7 +158,7 @@ pub struct DividendView {
     pub amount: Money,
 }
 
-/// A period close, previewed or booked (SPEC §6).
+/// A period close, previewed or booked (docs/domain.md "Period close").
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CloseView {
     pub cooperative_id: i64,

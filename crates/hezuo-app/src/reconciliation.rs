@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 
-/// The statuses of SPEC §9, in the order summaries list them.
+/// The statuses of docs/domain.md "Reconciliation", in the order summaries list them.
 pub const STATUSES: [&str; 5] = ["matched", "amount_mismatch", "missing_in_books", "missing_in_statement", "duplicate"];
 
 /// Rows per INSERT of statement rows (10 columns: under SQLite's 32,766 bind parameters).
@@ -525,7 +525,7 @@ impl App {
         }
     }
 
-    /// SPEC §9 matching, set-based: one item per external id of the statement, then one per
+    /// docs/domain.md "Reconciliation" matching, set-based: one item per external id of the statement, then one per
     /// booked order of the channel placed in the statement's days that it lacks (items in
     /// external-id order within each group). Each runs over chunks of external ids, a short
     /// transaction each.

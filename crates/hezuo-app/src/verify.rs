@@ -79,7 +79,7 @@ pub async fn run(app: &App) -> Result<Report, AppError> {
             _ => problems.push(format!("rule version {}: a rate outside 0..1", rv.id)),
         }
     }
-    checks.push(Check { name: "rules: every rule version within SPEC §3", problems });
+    checks.push(Check { name: "rules: every rule version within the distribution rules (docs/domain.md)", problems });
 
     let mut problems = Vec::new();
     for m in cooperative_member::Entity::find().all(&app.db).await? {
@@ -119,24 +119,24 @@ pub async fn run(app: &App) -> Result<Report, AppError> {
     checks.push(Check { name: "access: users and tokens scoped as their role needs", problems });
 
     checks.push(Check {
-        name: "stock: every lot's remaining equals its journal recount, >= 0 (SPEC §8.2)",
+        name: "stock: every lot's remaining equals its journal recount, >= 0 (docs/domain.md, invariant 2)",
         problems: lot_balances(app).await?,
     });
     checks.push(Check {
-        name: "ledger: every transaction's postings sum to zero (SPEC §8.1)",
+        name: "ledger: every transaction's postings sum to zero (docs/domain.md, invariant 1)",
         problems: unbalanced(app).await?,
     });
     checks.push(Check {
-        name: "ledger: every order line's channel postings equal −(G − refunded) (SPEC §8.3)",
+        name: "ledger: every order line's channel postings equal −(G − refunded) (docs/domain.md, invariant 3)",
         problems: line_channels(app).await?,
     });
     checks.push(Check { name: "ledger: per-day account sums equal their postings", problems: day_sums(app).await? });
     checks.push(Check {
-        name: "periods: nothing booked into a closed period after its close (SPEC §8.4)",
+        name: "periods: nothing booked into a closed period after its close (docs/domain.md, invariant 4)",
         problems: closed_untouched(app).await?,
     });
     checks.push(Check {
-        name: "periods: every close paid R + rebates + dividends = B and at least rebate_rate × D (SPEC §8.5)",
+        name: "periods: every close paid R + rebates + dividends = B and at least rebate_rate × D (docs/domain.md, invariant 5)",
         problems: closes_add_up(app).await?,
     });
     checks
@@ -145,7 +145,7 @@ pub async fn run(app: &App) -> Result<Report, AppError> {
     Ok(Report { checks })
 }
 
-/// SPEC §8.2, lot by lot, reading the journal in one pass ordered by lot.
+/// docs/domain.md "Invariants", lot by lot, reading the journal in one pass ordered by lot.
 async fn lot_balances(app: &App) -> Result<Vec<String>, AppError> {
     use hezuo_catalog::{MovementKind, lot_balance_problem};
     use hezuo_core::Quantity;
@@ -200,7 +200,7 @@ fn get_i64(r: &hezuo_db::sea_orm::QueryResult, col: &str) -> Result<i64, AppErro
     r.try_get::<i64>("", col).map_err(AppError::from)
 }
 
-/// SPEC §8.1.
+/// docs/domain.md "Invariants".
 async fn unbalanced(app: &App) -> Result<Vec<String>, AppError> {
     let found = rows(app, "SELECT transaction_id, CAST(SUM(amount) AS BIGINT) AS s FROM postings GROUP BY transaction_id HAVING SUM(amount) <> 0").await?;
     found
@@ -209,7 +209,7 @@ async fn unbalanced(app: &App) -> Result<Vec<String>, AppError> {
         .collect()
 }
 
-/// SPEC §8.3.
+/// docs/domain.md "Invariants".
 async fn line_channels(app: &App) -> Result<Vec<String>, AppError> {
     let found = rows(
         app,
@@ -265,7 +265,7 @@ async fn day_sums(app: &App) -> Result<Vec<String>, AppError> {
     Ok(problems)
 }
 
-/// SPEC §8.4, and each cooperative's last closed day is that of its latest close.
+/// docs/domain.md "Invariants", and each cooperative's last closed day is that of its latest close.
 async fn closed_untouched(app: &App) -> Result<Vec<String>, AppError> {
     let mut problems = Vec::new();
     for r in rows(
@@ -295,7 +295,7 @@ async fn closed_untouched(app: &App) -> Result<Vec<String>, AppError> {
     Ok(problems)
 }
 
-/// SPEC §8.5: the kept close adds up, its lines sum to its totals, its postings take exactly `B`
+/// docs/domain.md "Invariants": the kept close adds up, its lines sum to its totals, its postings take exactly `B`
 /// out of the pool, and households got at least `rebate_rate × D` when anyone had a basis.
 async fn closes_add_up(app: &App) -> Result<Vec<String>, AppError> {
     let found = rows(

@@ -106,7 +106,7 @@ mod tests {
 /// (422 `too_many_lots`), so that no single order holds the database for long.
 pub const MAX_LOT_PARTS_PER_LINE: usize = 1_000;
 
-/// SPEC §4 draw: takes `need` from lots given in FIFO order with what each has left, oldest
+/// docs/domain.md "A sale" draw: takes `need` from lots given in FIFO order with what each has left, oldest
 /// first. `Err(available)` when the lots cannot fill it whole; the draw then changes nothing.
 pub fn fifo_draw(lots: &[(i64, Quantity)], need: Quantity) -> Result<Vec<(i64, Quantity)>, Quantity> {
     let mut left = need.thousandths();

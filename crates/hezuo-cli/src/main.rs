@@ -1,7 +1,7 @@
 //! The `hezuo` command: serve the API, migrate, issue tokens, add users, verify the books.
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use hezuo_app::auth::ScopeIds;
 use hezuo_app::setup::CreateUser;
 use hezuo_app::{App, Config, Role};
@@ -99,8 +99,9 @@ impl ScopeArgs {
 enum TokenCommand {
     /// Print a new token (shown once; only its hash is stored).
     Create {
-        #[arg(long, value_parser = parse_role)]
-        role: Role,
+        /// What the holder may do; staff, alliance and village users need their scope.
+        #[arg(long)]
+        role: RoleArg,
         #[command(flatten)]
         scope: ScopeArgs,
         /// A note on what the token is for.
@@ -118,15 +119,47 @@ enum UserCommand {
     Add {
         #[arg(long)]
         username: String,
-        #[arg(long, value_parser = parse_role)]
-        role: Role,
+        /// What the holder may do; staff, alliance and village users need their scope.
+        #[arg(long)]
+        role: RoleArg,
         #[command(flatten)]
         scope: ScopeArgs,
     },
 }
 
-fn parse_role(s: &str) -> Result<Role, String> {
-    Role::parse(s).ok_or_else(|| "one of admin, alliance, staff, village".to_owned())
+/// What a user or token may do (docs/api.md, "Roles and scopes").
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    /// Everything; no scope.
+    Admin,
+    /// One alliance (--alliance).
+    Alliance,
+    /// One station (--station).
+    Staff,
+    /// One village (--village), read-only.
+    Village,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Alliance => Role::Alliance,
+            RoleArg::Staff => Role::Staff,
+            RoleArg::Village => Role::Village,
+        }
+    }
+}
+
+/// The app names the scope by its body fields; on the command line they are flags.
+fn scope_error(e: hezuo_app::AppError) -> anyhow::Error {
+    const FLAGS: [(&str, &str); 3] =
+        [("alliance_id", "--alliance"), ("station_id", "--station"), ("village_id", "--village")];
+    let mut text = e.to_string();
+    for (field, flag) in FLAGS {
+        text = text.replace(field, flag);
+    }
+    anyhow::anyhow!(text)
 }
 
 fn config(settings: &Settings) -> Result<Config> {
@@ -146,7 +179,14 @@ fn config(settings: &Settings) -> Result<Config> {
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("HEZUO_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    // Colours only for a person at a terminal; a file or a log collector gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .init();
 }
 
 async fn shutdown_signal() {
@@ -205,7 +245,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Token { command: TokenCommand::Create { role, scope, label, expires_in_days } } => {
             let app = open(&cli.settings).await?;
             let expires = expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
-            let t = app.create_token(role, scope.ids(), &label, expires).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let t = app.create_token(role.into(), scope.ids(), &label, expires).await.map_err(scope_error)?;
             println!("{}", t.token);
             Ok(ExitCode::SUCCESS)
         }
@@ -223,12 +263,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let req = CreateUser {
                 username,
                 password,
-                role,
+                role: role.into(),
                 alliance_id: ids.alliance_id,
                 station_id: ids.station_id,
                 village_id: ids.village_id,
             };
-            let u = hezuo_app::setup::add_user_as_operator(&app, req).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let u = hezuo_app::setup::add_user_as_operator(&app, req).await.map_err(scope_error)?;
             println!("user {} ({}) added with id {}", u.username, u.role.as_str(), u.id);
             Ok(ExitCode::SUCCESS)
         }
@@ -236,16 +276,24 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             use std::io::Write as _;
             let app = open(&cli.settings).await?;
             let format = hezuo_app::export::Format::parse(&format).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let closed = std::rc::Rc::new(std::cell::Cell::new(false));
             let mut out: Box<dyn std::io::Write> = match &output {
                 Some(path) => Box::new(std::io::BufWriter::new(
                     std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
                 )),
-                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+                None => Box::new(std::io::BufWriter::new(PipeWatch {
+                    out: std::io::stdout().lock(),
+                    closed: closed.clone(),
+                })),
             };
-            app.export_ledger(&hezuo_app::Principal::Admin, format, &mut out)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            out.flush()?;
+            let written = app.export_ledger(&hezuo_app::Principal::Admin, format, &mut out).await;
+            let flushed = out.flush();
+            // A reader that has seen enough (`| head`) closes the pipe: that ends the export, not in error.
+            if closed.get() {
+                return Ok(ExitCode::SUCCESS);
+            }
+            written.map_err(|e| anyhow::anyhow!("{e}"))?;
+            flushed?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify => {
@@ -259,6 +307,33 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 bail!("verification failed")
             }
         }
+    }
+}
+
+/// Standard output that notes when its reader has gone away.
+struct PipeWatch<W> {
+    out: W,
+    closed: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl<W: std::io::Write> PipeWatch<W> {
+    fn watch<T>(&self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if matches!(&r, Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe) {
+            self.closed.set(true);
+        }
+        r
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for PipeWatch<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.out.write(buf);
+        self.watch(r)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.out.flush();
+        self.watch(r)
     }
 }
 

@@ -30,14 +30,25 @@ fn migrate_tokens_users_and_verify() {
     let token = String::from_utf8(o.stdout).unwrap();
     assert!(token.trim().starts_with("hz_") && token.trim().len() == 67, "{token}");
 
-    // A staff token needs a station that exists.
+    // A staff token needs a station that exists; errors name the flags, not the API's fields.
     let o = hezuo(&db, &["token", "create", "--role", "staff"], &[]);
     assert!(!o.status.success());
-    assert!(text(&o).contains("station_id"), "{}", text(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "error: --station: required for role staff\n");
     let o = hezuo(&db, &["token", "create", "--role", "staff", "--station", "7"], &[]);
     assert!(!o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "error: --station: no such station in your scope\n");
+    let o = hezuo(
+        &db,
+        &["user", "add", "--username", "ally", "--role", "alliance"],
+        &[("HEZUO_PASSWORD", "a-long-password")],
+    );
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "error: --alliance: required for role alliance\n");
+    let o = hezuo(&db, &["token", "create", "--role", "admin", "--village", "1"], &[]);
+    assert!(!o.status.success());
+    assert!(!text(&o).contains("village_id") && text(&o).contains("--village"), "{}", text(&o));
     let o = hezuo(&db, &["token", "create", "--role", "king"], &[]);
     assert!(!o.status.success());
+    assert!(text(&o).contains("[possible values: admin, alliance, staff, village]"), "{}", text(&o));
 
     let o =
         hezuo(&db, &["user", "add", "--username", "ops", "--role", "admin"], &[("HEZUO_PASSWORD", "a-long-password")]);
@@ -68,4 +79,39 @@ fn migrate_tokens_users_and_verify() {
     let o = hezuo("mysql://nope", &["migrate"], &[]);
     assert!(!o.status.success());
     assert!(text(&o).contains("unsupported database URL"), "{}", text(&o));
+}
+
+#[test]
+fn role_help_lists_the_roles() {
+    for command in [&["token", "create", "-h"][..], &["user", "add", "-h"]] {
+        let o = hezuo("sqlite::memory:", command, &[]);
+        assert!(o.status.success(), "{}", text(&o));
+        let help = String::from_utf8_lossy(&o.stdout);
+        let role = help.split("\n      --").find(|o| o.starts_with("role <ROLE>")).unwrap_or_default();
+        assert!(role.trim_end().ends_with("[possible values: admin, alliance, staff, village]"), "{help}");
+    }
+}
+
+/// `hezuo export-ledger | head`: the reader goes away before the journal is written out.
+#[test]
+fn export_to_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("pipe.db").display());
+    let o = hezuo(&db, &["migrate"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(env!("CARGO_BIN_EXE_hezuo"))
+        .env_remove("HEZUO_DATABASE_URL")
+        .args(["--database", &db, "export-ledger"])
+        .stdout(writer)
+        .output()
+        .expect("run hezuo");
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "");
+    assert!(o.status.success(), "{:?}", o.status);
+
+    // A file that cannot be written is still an error.
+    let o = hezuo(&db, &["export-ledger", "-o", "/dev/full"], &[]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("No space left on device"), "{}", text(&o));
 }

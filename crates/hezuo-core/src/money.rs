@@ -32,13 +32,13 @@ impl Money {
         from_scaled(self.0, Self::SCALE)
     }
 
-    /// SPEC §2 `round(x)`: to the cent, half away from zero (四舍五入).
+    /// docs/domain.md "Amounts" `round(x)`: to the cent, half away from zero (四舍五入).
     pub fn round(value: Decimal) -> Result<Money, Overflow> {
         let r = value.round_dp_with_strategy(Self::SCALE, RoundingStrategy::MidpointAwayFromZero);
         Money::from_decimal(r).map_err(|_| Overflow)
     }
 
-    /// Rounds up to the cent (towards +∞), as SPEC §6 does for the rebate total.
+    /// Rounds up to the cent (towards +∞), as docs/domain.md "Period close" does for the rebate total.
     pub fn ceil(value: Decimal) -> Result<Money, Overflow> {
         let r = value.round_dp_with_strategy(Self::SCALE, RoundingStrategy::ToPositiveInfinity);
         Money::from_decimal(r).map_err(|_| Overflow)

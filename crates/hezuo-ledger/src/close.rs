@@ -46,7 +46,7 @@ impl Distribution {
     }
 }
 
-/// Distributes pool balance `pool` (SPEC §6 step 3). `bases` are the households' bases in the
+/// Distributes pool balance `pool` (docs/domain.md "Period close" step 3). `bases` are the households' bases in the
 /// period and `capitals` the members' capital contributions, each in join order (ties of the
 /// largest-remainder split go to the earlier one). Non-positive bases get no rebate; negative
 /// capitals are treated as none.
@@ -190,7 +190,7 @@ mod tests {
     type Month = Vec<(usize, i64, i64, i64, i64, i64)>;
 
     proptest! {
-        /// Months of random sales and refunds through SPEC §4–5, each closed through SPEC §6:
+        /// Months of random sales and refunds through docs/domain.md "A sale", each closed through docs/domain.md "Period close":
         /// every account together always sums to zero, a positive close empties the pool, a
         /// deficit is carried and covered first, T = ceil(rebate_rate × D), and nobody whose
         /// basis is not positive gets a rebate.

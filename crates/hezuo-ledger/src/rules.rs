@@ -13,7 +13,7 @@ pub struct RuleSet {
     pub rebate_rate: Rate,
 }
 
-/// A rule set outside SPEC §3's ranges, naming the offending field.
+/// A rule set outside docs/domain.md "Distribution rules"'s ranges, naming the offending field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct RuleError {
@@ -25,7 +25,7 @@ pub struct RuleError {
 const REBATE_FLOOR: i64 = 600_000;
 
 impl RuleSet {
-    /// Checks SPEC §3: every rate in 0..1 (the `Rate` type already guarantees it),
+    /// Checks docs/domain.md "Distribution rules": every rate in 0..1 (the `Rate` type already guarantees it),
     /// `rebate_rate >= 0.60`, and the three sale shares summing to at most 1.
     pub fn validate(&self) -> Result<(), RuleError> {
         if self.rebate_rate.millionths() < REBATE_FLOOR {
@@ -54,7 +54,7 @@ pub(crate) mod tests {
         Rate::parse(s).unwrap()
     }
 
-    /// The rules of SPEC §7's worked example.
+    /// The rules of docs/domain.md "Worked example"'s worked example.
     pub(crate) fn spec_rules() -> RuleSet {
         RuleSet {
             household_share: r("0.70"),

@@ -35,7 +35,7 @@ pub struct Draw {
     pub floor_price: Money,
 }
 
-/// The six amounts of a lot part (SPEC §4), or of its reversal (SPEC §5).
+/// The six amounts of a lot part (docs/domain.md "A sale"), or of its reversal (docs/domain.md "Refunds and cancellation").
 /// `gross = fee + household + station + collective + pool` always.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Amounts {
@@ -90,7 +90,7 @@ pub fn gross(quantity: Quantity, unit_price: Money) -> Result<Money, Overflow> {
     Money::round(quantity.to_decimal() * unit_price.to_decimal())
 }
 
-/// Attributes one order line over the lots it draws on (FIFO order), SPEC §4.
+/// Attributes one order line over the lots it draws on (FIFO order), docs/domain.md "A sale".
 pub fn attribute_line(
     quantity: Quantity,
     unit_price: Money,
@@ -128,7 +128,7 @@ pub struct PartState {
     pub refunded: Amounts,
 }
 
-/// SPEC §5: the reversal of each part for a refund of `amount` on a line. `amount` is split
+/// docs/domain.md "Refunds and cancellation": the reversal of each part for a refund of `amount` on a line. `amount` is split
 /// over the parts by their unrefunded gross; a refund that brings a part's refunded gross to
 /// its gross reverses exactly what is left of each component.
 pub fn refund_line(parts: &[PartState], amount: Money) -> Result<Vec<Amounts>, SaleError> {

@@ -43,7 +43,7 @@ impl Format {
     }
 }
 
-/// What a statement row is (SPEC §9).
+/// What a statement row is (docs/domain.md "Reconciliation").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     Sale,
@@ -79,7 +79,7 @@ pub struct Row {
 }
 
 impl Row {
-    /// What the row adds to the merchant's settlement (SPEC §9).
+    /// What the row adds to the merchant's settlement (docs/domain.md "Reconciliation").
     pub fn net(&self) -> Result<Money, Overflow> {
         match self.kind {
             Kind::Sale => self.amount.checked_sub(self.fee),

@@ -1,6 +1,7 @@
 //! The HTTP API of hezuo: axum routers over the use cases of `hezuo-app`, the error envelope,
 //! authentication, limits, request ids, tracing, metrics and the OpenAPI document.
 
+mod access_log;
 mod error;
 mod extract;
 mod metrics;
@@ -12,7 +13,7 @@ pub use metrics::Metrics;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRef};
-use axum::http::{HeaderName, Request, StatusCode};
+use axum::http::{HeaderName, StatusCode};
 use hezuo_app::App;
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,11 +114,7 @@ pub fn router(app: App) -> Router {
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(request_timeout, time_limit))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            // Path only: query strings and bodies may carry personal data.
-            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
-        }))
+        .layer(TraceLayer::new_for_http().make_span_with(access_log::span).on_response(access_log::on_response))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 

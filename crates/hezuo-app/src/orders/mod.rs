@@ -54,7 +54,7 @@ pub enum RefundStatus {
     Refunded,
 }
 
-/// A line's draw on one lot and what it credited (SPEC §4).
+/// A line's draw on one lot and what it credited (docs/domain.md "A sale").
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PartView {
     pub lot_id: i64,
@@ -94,7 +94,7 @@ pub struct OrderView {
     pub channel: String,
     pub external_id: String,
     pub placed_at: DateTime<Utc>,
-    /// The day the order's postings are booked on (SPEC §4 booking date).
+    /// The day the order's postings are booked on (docs/domain.md "A sale" booking date).
     pub booking_date: NaiveDate,
     pub status: OrderStatus,
     pub refund_status: RefundStatus,

@@ -114,7 +114,7 @@ pub(crate) fn local_day(app: &App, at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&app.config.timezone).date_naive()
 }
 
-/// The postings of one lot part (SPEC §4); `sign` −1 reverses them (SPEC §5).
+/// The postings of one lot part (docs/domain.md "A sale"); `sign` −1 reverses them (docs/domain.md "Refunds and cancellation").
 pub(crate) fn part_entries(
     a: &Amounts,
     channel: &str,
@@ -302,7 +302,7 @@ pub struct Placed {
 /// What an order needs before its transaction, read in one query: the station (in the
 /// caller's scope), the channel of the station's alliance, an order already stored under the
 /// same (channel, external_id), and the rule version in force on the local day of `placed_at`
-/// (SPEC §3; the booking date, unless that day is in a closed period).
+/// (docs/domain.md "Distribution rules"; the booking date, unless that day is in a closed period).
 #[derive(Debug, FromQueryResult)]
 struct OrderContext {
     station_id: i64,

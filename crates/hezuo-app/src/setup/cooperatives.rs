@@ -58,7 +58,7 @@ pub struct Member {
     pub household_id: Option<i64>,
     pub village_id: Option<i64>,
     pub capital: Money,
-    /// Members are ordered by when they joined (SPEC §2 tie-break).
+    /// Members are ordered by when they joined (docs/domain.md "Amounts" tie-break).
     pub created_at: DateTime<Utc>,
 }
 
@@ -75,7 +75,7 @@ impl From<member::Model> for Member {
     }
 }
 
-/// A rule version (SPEC §3): in force from `effective_from` until the next version.
+/// A rule version (docs/domain.md "Distribution rules"): in force from `effective_from` until the next version.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRuleVersion {
