@@ -139,42 +139,6 @@ fn plain_number(token: &str) -> Option<String> {
     Some(if fraction.is_empty() { format!("{sign}{whole}") } else { format!("{sign}{whole}.{fraction}") })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::{plain_number, plain_numbers, shape_problem};
-
-    #[test]
-    fn numbers_are_written_plainly_and_exactly() {
-        for (token, plain) in [
-            ("62.0", "62"),
-            ("1e-06", "0.000001"),
-            ("1E+3", "1000"),
-            ("2.50", "2.5"),
-            ("-0.10", "-0.1"),
-            ("12.345e1", "123.45"),
-            ("0.0", "0"),
-            ("5", "5"),
-            ("3169474.0", "3169474"),
-        ] {
-            assert_eq!(plain_number(token).as_deref(), Some(plain), "{token}");
-        }
-        assert_eq!(plain_number("1e400"), None);
-        let body = br#"{"a": 62.0, "b": "62.0", "c": [1e2, -2.50], "d": "x\"1.0"}"#;
-        assert_eq!(
-            String::from_utf8(plain_numbers(body).into_owned()).unwrap(),
-            r#"{"a": 62, "b": "62.0", "c": [100, -2.5], "d": "x\"1.0"}"#
-        );
-    }
-
-    #[test]
-    fn shapes_serde_would_take() {
-        assert!(shape_problem(b"[1, 2]").is_some());
-        assert!(shape_problem(br#"{"lines": [[1, "2"]]}"#).is_some());
-        assert!(shape_problem(br#"{"price": {"\u0024serde_json::private::Number": "1"}}"#).is_some());
-        assert!(shape_problem(br#"{"lines": [{"a": [1]}], "name": "[[x]]"}"#).is_none());
-    }
-}
-
 /// The key serde_json uses inside its own representation of exact numbers; a client that
 /// sends it as an object key would pass an object off as a number.
 const NUMBER_TOKEN: &str = "$serde_json::private::Number";
@@ -334,5 +298,41 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "missing bearer token"))?;
         let (principal, actor) = state.app.authenticate(token).await?;
         Ok(Caller(principal, actor))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{plain_number, plain_numbers, shape_problem};
+
+    #[test]
+    fn numbers_are_written_plainly_and_exactly() {
+        for (token, plain) in [
+            ("62.0", "62"),
+            ("1e-06", "0.000001"),
+            ("1E+3", "1000"),
+            ("2.50", "2.5"),
+            ("-0.10", "-0.1"),
+            ("12.345e1", "123.45"),
+            ("0.0", "0"),
+            ("5", "5"),
+            ("3169474.0", "3169474"),
+        ] {
+            assert_eq!(plain_number(token).as_deref(), Some(plain), "{token}");
+        }
+        assert_eq!(plain_number("1e400"), None);
+        let body = br#"{"a": 62.0, "b": "62.0", "c": [1e2, -2.50], "d": "x\"1.0"}"#;
+        assert_eq!(
+            String::from_utf8(plain_numbers(body).into_owned()).unwrap(),
+            r#"{"a": 62, "b": "62.0", "c": [100, -2.5], "d": "x\"1.0"}"#
+        );
+    }
+
+    #[test]
+    fn shapes_serde_would_take() {
+        assert!(shape_problem(b"[1, 2]").is_some());
+        assert!(shape_problem(br#"{"lines": [[1, "2"]]}"#).is_some());
+        assert!(shape_problem(br#"{"price": {"\u0024serde_json::private::Number": "1"}}"#).is_some());
+        assert!(shape_problem(br#"{"lines": [{"a": [1]}], "name": "[[x]]"}"#).is_none());
     }
 }
