@@ -547,7 +547,12 @@ impl App {
         let settled = "EXISTS (SELECT 1 FROM statement_items i JOIN statements s ON s.id = i.statement_id \
              WHERE i.external_id = {id} AND s.channel_id = ? AND i.statement_id <> ? AND s.state = 'ready' \
              AND i.status IN ('matched', 'amount_mismatch'))";
-        let statement_ids = self.boundaries("statement_rows", "statement_id", id).await?;
+        // SQLite has one writer, so its matching goes in chunks that each hold the writer turn
+        // briefly. PostgreSQL's writers do not wait for one another (this statement locks only
+        // the items it writes), and one set-based statement per phase is several times faster
+        // there than chunks (BENCHMARKS.md), so it matches in one chunk.
+        let statement_ids =
+            if postgres { Vec::new() } else { self.boundaries("statement_rows", "statement_id", id).await? };
         let sql = format!(
             "INSERT INTO statement_items (statement_id, external_id, order_id, status, statement_amount, book_amount, difference, rows) \
              SELECT ?, r.external_id, o.id, \
@@ -578,7 +583,7 @@ impl App {
 
         let Some((from, to)) = range else { return Ok(()) };
         let (lo, hi) = (self.local_midnight(from)?, self.local_midnight(to + Days::new(1))?);
-        let order_ids = self.boundaries("orders", "channel_id", channel_id).await?;
+        let order_ids = if postgres { Vec::new() } else { self.boundaries("orders", "channel_id", channel_id).await? };
         let sql = format!(
             "INSERT INTO statement_items (statement_id, external_id, order_id, status, statement_amount, book_amount, difference, rows) \
              SELECT ?, o.external_id, o.id, 'missing_in_statement', NULL, {BOOK}, -({BOOK}), 0 \
