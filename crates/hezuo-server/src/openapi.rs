@@ -54,12 +54,26 @@ impl utoipa::PartialSchema for Binary {
 impl utoipa::ToSchema for Binary {}
 
 /// Completes the document of the routes.
+/// Built once, when the router is; should the document not round-trip through JSON, the
+/// routes' own document is served rather than the service failing to start.
 pub fn finish(doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
-    let mut v = serde_json::to_value(&doc).expect("the OpenAPI document serializes");
+    let mut v = match serde_json::to_value(&doc) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(error = %e, "the OpenAPI document does not serialize; serving it uncompleted");
+            return doc;
+        }
+    };
     exactly_one_scope(&mut v);
     error_responses(&mut v);
     examples(&mut v);
-    serde_json::from_value(v).expect("the completed OpenAPI document deserializes")
+    match serde_json::from_value(v) {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::error!(error = %e, "the completed OpenAPI document does not read back; serving it uncompleted");
+            doc
+        }
+    }
 }
 
 /// The members of a cooperative are a household or a village collective, and a user's scope id
