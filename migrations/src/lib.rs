@@ -12,6 +12,7 @@ mod m20261128_000005_periods;
 mod m20261128_000006_reconciliation;
 mod m20261129_000007_striped_sums;
 mod m20261201_000008_staging_and_logins;
+mod m20261202_000009_reports;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000006_reconciliation::Migration),
             Box::new(m20261129_000007_striped_sums::Migration),
             Box::new(m20261201_000008_staging_and_logins::Migration),
+            Box::new(m20261202_000009_reports::Migration),
         ]
     }
 }

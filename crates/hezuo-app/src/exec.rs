@@ -344,3 +344,25 @@ mod tests {
         assert_eq!(lite_value(Value::BigInt(None)).ok(), Some(LiteValue::Null));
     }
 }
+
+/// A statement from SQL text with plain `?` placeholders (numbered `$1`, `$2` … for
+/// PostgreSQL) and its values. The text must not contain `?` anywhere else.
+pub fn statement(backend: DbBackend, text: &str, values: Vec<hezuo_db::sea_orm::Value>) -> Statement {
+    let text = if backend == DbBackend::Postgres {
+        let mut out = String::with_capacity(text.len() + 16);
+        let mut n = 0;
+        for ch in text.chars() {
+            if ch == '?' {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            } else {
+                out.push(ch);
+            }
+        }
+        out
+    } else {
+        text.to_owned()
+    };
+    Statement::from_sql_and_values(backend, text, values)
+}

@@ -3,9 +3,9 @@
 
 use crate::exec::{self, Exec, Writes};
 use crate::{App, AppError, Page, PageRequest, Principal};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use hezuo_core::Money;
-use hezuo_db::entities::{account_day, basis_day, household, ledger_transaction, posting};
+use hezuo_db::entities::{account_day, basis_day, household, ledger_transaction, posting, sales_day, village_month};
 use hezuo_db::sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use hezuo_db::sea_orm::{
     ColumnTrait, Condition, EntityName, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
@@ -46,6 +46,32 @@ pub(crate) struct Booking<'a> {
     pub memo: String,
     /// Changes of households' bases (docs/domain.md "Period close"): a sale part's net, minus a refund part's `a − f`.
     pub basis: Vec<(i64, Money)>,
+    /// Changes of the station's sales sums (`sales_days`) on the booking day.
+    pub sales: Vec<SalesDelta>,
+}
+
+/// What a sale or refund adds to a station's sales of a product through a channel on its
+/// booking day (cents and thousandths).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SalesDelta {
+    pub station_id: i64,
+    pub product_id: i64,
+    pub channel_id: i64,
+    pub orders: i64,
+    pub quantity: i64,
+    pub gross: i64,
+    pub fee: i64,
+    pub refunded: i64,
+}
+
+/// The village of a collective's account name (`village:{id}`).
+pub(crate) fn village_of(account: &str) -> Option<i64> {
+    account.strip_prefix("village:").and_then(|id| id.parse().ok())
+}
+
+/// The first day of `day`'s month: the key of the per-month sums.
+pub(crate) fn month_of(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
 }
 
 /// Books a balanced transaction (see [`booking_writes`]) in two round trips: its id, then its
@@ -132,6 +158,8 @@ pub(crate) fn booking_writes(w: &mut Writes, tx: i64, b: Booking<'_>, entries: V
         );
         w.insert(upsert.into_query());
     }
+    village_writes(w, b.kind == "close", b.booking_date, slot, &entries)?;
+    sales_writes(w, b.booking_date, &b.sales)?;
     let mut basis: BTreeMap<i64, i64> = BTreeMap::new();
     for (household, amount) in &b.basis {
         let v = basis.entry(*household).or_default();
@@ -157,6 +185,91 @@ pub(crate) fn booking_writes(w: &mut Writes, tx: i64, b: Booking<'_>, entries: V
                 basis_day::Column::Slot,
             ])
             .value(basis_day::Column::Amount, Expr::cust("basis_days.amount + excluded.amount"))
+            .to_owned(),
+        );
+        w.insert(upsert.into_query());
+    }
+    Ok(())
+}
+
+/// The per-month sums of the village collectives the entries credit: a close's as dividends,
+/// a sale's or refund's as sales share (docs/domain.md "Village revenue").
+fn village_writes(w: &mut Writes, close: bool, day: NaiveDate, slot: i32, entries: &[Entry]) -> Result<(), AppError> {
+    let mut villages: BTreeMap<i64, i64> = BTreeMap::new();
+    for e in entries {
+        if let Some(v) = village_of(&e.account) {
+            let sum = villages.entry(v).or_default();
+            *sum = sum.checked_add(e.amount.cents()).ok_or(hezuo_core::Overflow)?;
+        }
+    }
+    let month = month_of(day);
+    let rows: Vec<village_month::ActiveModel> = villages
+        .into_iter()
+        .filter(|(_, amount)| *amount != 0)
+        .map(|(village_id, amount)| village_month::ActiveModel {
+            village_id: Set(village_id),
+            month: Set(month),
+            slot: Set(slot),
+            sales: Set(if close { 0 } else { amount }),
+            dividends: Set(if close { amount } else { 0 }),
+        })
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let upsert = village_month::Entity::insert_many(chunk.to_vec()).on_conflict(
+            OnConflict::columns([
+                village_month::Column::VillageId,
+                village_month::Column::Month,
+                village_month::Column::Slot,
+            ])
+            .value(village_month::Column::Sales, Expr::cust("village_months.sales + excluded.sales"))
+            .value(village_month::Column::Dividends, Expr::cust("village_months.dividends + excluded.dividends"))
+            .to_owned(),
+        );
+        w.insert(upsert.into_query());
+    }
+    Ok(())
+}
+
+/// The station's sales sums of the booking day, by product and channel, upserted in key order.
+fn sales_writes(w: &mut Writes, day: NaiveDate, sales: &[SalesDelta]) -> Result<(), AppError> {
+    let add = |a: i64, b: i64| a.checked_add(b).ok_or(hezuo_core::Overflow);
+    let mut sums: BTreeMap<(i64, i64, i64), SalesDelta> = BTreeMap::new();
+    for d in sales {
+        let s = sums.entry((d.station_id, d.product_id, d.channel_id)).or_default();
+        s.orders = add(s.orders, d.orders)?;
+        s.quantity = add(s.quantity, d.quantity)?;
+        s.gross = add(s.gross, d.gross)?;
+        s.fee = add(s.fee, d.fee)?;
+        s.refunded = add(s.refunded, d.refunded)?;
+    }
+    let rows: Vec<sales_day::ActiveModel> = sums
+        .into_iter()
+        .map(|((station_id, product_id, channel_id), s)| sales_day::ActiveModel {
+            station_id: Set(station_id),
+            day: Set(day),
+            product_id: Set(product_id),
+            channel_id: Set(channel_id),
+            orders: Set(s.orders),
+            quantity: Set(s.quantity),
+            gross: Set(s.gross),
+            fee: Set(s.fee),
+            refunded: Set(s.refunded),
+        })
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sum = |c: &str| Expr::cust(format!("sales_days.{c} + excluded.{c}"));
+        let upsert = sales_day::Entity::insert_many(chunk.to_vec()).on_conflict(
+            OnConflict::columns([
+                sales_day::Column::StationId,
+                sales_day::Column::Day,
+                sales_day::Column::ProductId,
+                sales_day::Column::ChannelId,
+            ])
+            .value(sales_day::Column::Orders, sum("orders"))
+            .value(sales_day::Column::Quantity, sum("quantity"))
+            .value(sales_day::Column::Gross, sum("gross"))
+            .value(sales_day::Column::Fee, sum("fee"))
+            .value(sales_day::Column::Refunded, sum("refunded"))
             .to_owned(),
         );
         w.insert(upsert.into_query());

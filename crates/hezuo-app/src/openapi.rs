@@ -186,6 +186,59 @@ schema!(
         .into()
 );
 
+/// A year reports cover: 2000 to 2100.
+pub const YEAR: &str = "^(?:20[0-9]{2}|2100)$";
+/// A date in the years reports cover (with `format: date`, a real day).
+pub const REPORT_DATE: &str = "^(?:20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$";
+/// A month in the years reports cover.
+pub const MONTH: &str = "^(?:20[0-9]{2}|2100)-(?:0[1-9]|1[0-2])$";
+
+schema!(
+    ReportDate,
+    "A date YYYY-MM-DD in the years 2000 to 2100.",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Date)))
+        .pattern(Some(REPORT_DATE))
+        .examples(["2026-01-15"])
+        .into()
+);
+schema!(
+    Month,
+    "A month YYYY-MM in the years 2000 to 2100.",
+    ObjectBuilder::new().schema_type(Type::String).pattern(Some(MONTH)).examples(["2026-01"]).into()
+);
+schema!(
+    IncomeCategory,
+    "Operating income: rent 租赁, service 服务, investment 投资收益, other 其他经营收入 (subsidies are not).",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["rent", "service", "investment", "other"]))
+        .examples(["rent"])
+        .into()
+);
+schema!(
+    Growth,
+    "A ratio to four decimals, as a string.",
+    ObjectBuilder::new().schema_type(Type::String).pattern(Some(r"^-?[0-9]+\.[0-9]{4}$")).examples(["0.1250"]).into()
+);
+schema!(
+    IncomeAmountInput,
+    "An income amount: more than 0, at most 1,000,000,000,000.",
+    amount(
+        "CNY, more than 0 and at most 1,000,000,000,000, up to 2 decimals; a string or a JSON number (read exactly)",
+        MONEY_POSITIVE_UP_TO_MAX_AMOUNT,
+        0.01,
+        (0.0, MAX_AMOUNT),
+        true,
+        "12000.00"
+    )
+);
+
+/// More than 0, at most 1,000,000,000,000, up to 2 decimals.
+const MONEY_POSITIVE_UP_TO_MAX_AMOUNT: &str =
+    r"^(?:[1-9][0-9]{0,11}(?:\.[0-9]{1,2})?|0\.(?:[1-9][0-9]?|0[1-9])|1000000000000(?:\.00?)?)$";
+
 /// 0 to 10,000,000 with up to 2 decimals.
 const MONEY_UP_TO_MAX_PRICE: &str = r"^(?:(?:0|[1-9][0-9]{0,6})(?:\.[0-9]{1,2})?|10000000(?:\.00?)?)$";
 /// More than 0, at most 10,000,000, up to 2 decimals.

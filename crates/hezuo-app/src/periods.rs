@@ -505,6 +505,7 @@ impl App {
                 booking_date: period.last_day(),
                 memo: format!("close {period}"),
                 basis: Vec::new(),
+                sales: Vec::new(),
             },
             entries,
         )

@@ -141,6 +141,14 @@ pub async fn run(app: &App) -> Result<Report, AppError> {
     });
     checks
         .push(Check { name: "periods: households' per-day bases equal their lot parts", problems: bases(app).await? });
+    checks.push(Check {
+        name: "reports: village month sums equal the collectives' postings, income entries their months",
+        problems: village_sums(app).await?,
+    });
+    checks.push(Check {
+        name: "reports: station sales sums equal the orders, refunds and fee postings",
+        problems: sales_sums(app).await?,
+    });
 
     Ok(Report { checks })
 }
@@ -358,4 +366,93 @@ async fn bases(app: &App) -> Result<Vec<String>, AppError> {
             ))
         })
         .collect()
+}
+
+/// `village_months` against the postings on `village:{id}` (closes apart), and every income
+/// entry's months against its amount.
+async fn village_sums(app: &App) -> Result<Vec<String>, AppError> {
+    use std::collections::BTreeMap;
+    let mut want: BTreeMap<(i64, chrono::NaiveDate), (i64, i64)> = BTreeMap::new();
+    for r in rows(
+        app,
+        "SELECT account, booking_date, CAST(SUM(CASE WHEN alliance_id <> 0 THEN amount ELSE 0 END) AS BIGINT) AS sales, \
+         CAST(SUM(CASE WHEN alliance_id = 0 THEN amount ELSE 0 END) AS BIGINT) AS dividends \
+         FROM postings WHERE account LIKE 'village:%' GROUP BY account, booking_date",
+    )
+    .await?
+    {
+        let account: String = r.try_get("", "account").map_err(AppError::from)?;
+        let day: chrono::NaiveDate = r.try_get("", "booking_date").map_err(AppError::from)?;
+        let village = crate::ledger::village_of(&account).ok_or(AppError::Internal(format!("account {account}")))?;
+        let w = want.entry((village, crate::ledger::month_of(day))).or_default();
+        w.0 += get_i64(&r, "sales")?;
+        w.1 += get_i64(&r, "dividends")?;
+    }
+    let mut kept: BTreeMap<(i64, chrono::NaiveDate), (i64, i64)> = BTreeMap::new();
+    for r in rows(
+        app,
+        "SELECT village_id, month, CAST(SUM(sales) AS BIGINT) AS sales, CAST(SUM(dividends) AS BIGINT) AS dividends \
+         FROM village_months GROUP BY village_id, month",
+    )
+    .await?
+    {
+        let month: chrono::NaiveDate = r.try_get("", "month").map_err(AppError::from)?;
+        kept.insert((get_i64(&r, "village_id")?, month), (get_i64(&r, "sales")?, get_i64(&r, "dividends")?));
+    }
+    want.retain(|_, v| *v != (0, 0));
+    kept.retain(|_, v| *v != (0, 0));
+    let mut problems = Vec::new();
+    for (key, w) in &want {
+        let k = kept.get(key).copied().unwrap_or_default();
+        if k != *w {
+            problems.push(format!("village {} month {}: kept {k:?} (sales, dividends), postings {w:?}", key.0, key.1));
+        }
+    }
+    for key in kept.keys().filter(|k| !want.contains_key(k)) {
+        problems.push(format!("village {} month {}: a sum without postings", key.0, key.1));
+    }
+    for r in rows(
+        app,
+        "SELECT e.id AS id, e.amount AS amount, CAST(COALESCE(SUM(m.amount), 0) AS BIGINT) AS spread \
+         FROM village_income e LEFT JOIN village_income_months m ON m.entry_id = e.id GROUP BY e.id, e.amount",
+    )
+    .await?
+    {
+        let (amount, spread) = (get_i64(&r, "amount")?, get_i64(&r, "spread")?);
+        if amount != spread {
+            problems.push(format!("income entry {}: amount {amount}, months {spread}", get_i64(&r, "id")?));
+        }
+    }
+    Ok(problems)
+}
+
+/// `sales_days` per station against its order lines, refunds and fee postings.
+async fn sales_sums(app: &App) -> Result<Vec<String>, AppError> {
+    let found = rows(
+        app,
+        "SELECT s.id AS station_id, \
+           CAST(COALESCE((SELECT SUM(d.orders) FROM sales_days d WHERE d.station_id = s.id), 0) AS BIGINT) AS kept_orders, \
+           CAST(COALESCE((SELECT SUM(d.gross) FROM sales_days d WHERE d.station_id = s.id), 0) AS BIGINT) AS kept_gross, \
+           CAST(COALESCE((SELECT SUM(d.quantity) FROM sales_days d WHERE d.station_id = s.id), 0) AS BIGINT) AS kept_quantity, \
+           CAST(COALESCE((SELECT SUM(d.fee) FROM sales_days d WHERE d.station_id = s.id), 0) AS BIGINT) AS kept_fee, \
+           CAST(COALESCE((SELECT SUM(d.refunded) FROM sales_days d WHERE d.station_id = s.id), 0) AS BIGINT) AS kept_refunded, \
+           CAST((SELECT COUNT(*) FROM orders o WHERE o.station_id = s.id) AS BIGINT) AS orders, \
+           CAST(COALESCE((SELECT SUM(o.gross) FROM orders o WHERE o.station_id = s.id), 0) AS BIGINT) AS gross, \
+           CAST(COALESCE((SELECT SUM(l.quantity) FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.station_id = s.id), 0) AS BIGINT) AS quantity, \
+           CAST(COALESCE((SELECT SUM(p.amount) FROM postings p JOIN ledger_transactions t ON t.id = p.transaction_id \
+                JOIN orders o ON o.id = t.order_id WHERE o.station_id = s.id AND p.account LIKE 'fees:channel:%'), 0) AS BIGINT) AS fee, \
+           CAST(COALESCE((SELECT SUM(r.amount) FROM refunds r JOIN orders o ON o.id = r.order_id WHERE o.station_id = s.id), 0) AS BIGINT) AS refunded \
+         FROM stations s",
+    )
+    .await?;
+    let mut problems = Vec::new();
+    for r in found {
+        for what in ["orders", "gross", "quantity", "fee", "refunded"] {
+            let (kept, want) = (get_i64(&r, &format!("kept_{what}"))?, get_i64(&r, what)?);
+            if kept != want {
+                problems.push(format!("station {}: {what} kept {kept}, booked {want}", get_i64(&r, "station_id")?));
+            }
+        }
+    }
+    Ok(problems)
 }

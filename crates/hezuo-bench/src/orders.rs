@@ -204,23 +204,7 @@ pub async fn burst(b: &Bench, n: usize) -> Result<()> {
 }
 
 fn sql(backend: DbBackend, text: &str, values: Vec<Value>) -> Statement {
-    // Plain `?` placeholders, numbered for PostgreSQL.
-    let text = if backend == DbBackend::Postgres {
-        let mut out = String::new();
-        let mut n = 0;
-        for ch in text.chars() {
-            if ch == '?' {
-                n += 1;
-                out.push_str(&format!("${n}"));
-            } else {
-                out.push(ch);
-            }
-        }
-        out
-    } else {
-        text.to_owned()
-    };
-    Statement::from_sql_and_values(backend, text, values)
+    hezuo_app::statement(backend, text, values)
 }
 
 /// The rows of one order drawing 0.5 + 0.5 from two lots, written with plain SQL in one
@@ -383,6 +367,30 @@ async fn direct_order(db: &hezuo_db::sea_orm::DatabaseConnection, station: i64, 
         " ON CONFLICT (cooperative_id, day, household_id, slot) DO UPDATE SET amount = basis_days.amount + excluded.amount",
     );
     writes.push((text, values));
+    // The report sums the service keeps with every booking: the collectives' month and the
+    // station's sales of the day.
+    let mut villages: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+    for (account, amount) in &postings {
+        if let Some(v) = account.strip_prefix("village:").and_then(|v| v.parse::<i64>().ok()) {
+            *villages.entry(v).or_default() += amount;
+        }
+    }
+    let month = chrono::Datelike::with_day(&day, 1).context("month")?;
+    let mut text = String::from("INSERT INTO village_months (village_id, month, slot, sales, dividends) VALUES ");
+    let mut values: Vec<Value> = Vec::new();
+    for (i, (village, amount)) in villages.iter().enumerate() {
+        text.push_str(if i == 0 { "(?, ?, ?, ?, 0)" } else { ", (?, ?, ?, ?, 0)" });
+        values.extend([(*village).into(), month.into(), slot.into(), (*amount).into()]);
+    }
+    text.push_str(" ON CONFLICT (village_id, month, slot) DO UPDATE SET sales = village_months.sales + excluded.sales");
+    writes.push((text, values));
+    writes.push((
+        "INSERT INTO sales_days (station_id, day, product_id, channel_id, orders, quantity, gross, fee, refunded) \
+         VALUES (?, ?, ?, ?, 1, 1000, 2000, 100, 0) ON CONFLICT (station_id, day, product_id, channel_id) DO UPDATE SET \
+         orders = sales_days.orders + 1, quantity = sales_days.quantity + 1000, gross = sales_days.gross + 2000, fee = sales_days.fee + 100"
+            .to_owned(),
+        vec![station.into(), day.into(), product.into(), channel.into()],
+    ));
     let changed = if pg {
         let mut text = String::from("WITH ");
         let mut values = Vec::new();

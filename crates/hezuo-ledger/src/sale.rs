@@ -86,6 +86,12 @@ fn times(rate: Rate, amount: Money) -> Result<Money, Overflow> {
 }
 
 /// `G = round(qty × unit_price)`.
+/// The household's share of a part's net by the rule, before the floor: `round(household_share × N)`.
+/// The household was credited more exactly when the floor applied.
+pub fn rule_share(rules: &RuleSet, net: Money) -> Result<Money, Overflow> {
+    times(rules.household_share, net)
+}
+
 pub fn gross(quantity: Quantity, unit_price: Money) -> Result<Money, Overflow> {
     Money::round(quantity.to_decimal() * unit_price.to_decimal())
 }

@@ -3,7 +3,7 @@
 
 use super::{OrderStatus, OrderView, order_writer};
 use crate::exec::{self, Exec, Row, Writes};
-use crate::ledger::{Booking, Entry, booking_writes};
+use crate::ledger::{Booking, Entry, SalesDelta, booking_writes};
 use crate::{Actor, App, AppError, Principal, now, scope};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use hezuo_catalog::{self as catalog, MovementKind, ProductStatus};
@@ -698,6 +698,20 @@ pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderV
     for chunk in movements.chunks(BATCH) {
         writes.insert(stock_movement::Entity::insert_many(chunk.to_vec()).into_query());
     }
+    let sales = written
+        .lines
+        .iter()
+        .map(|l| SalesDelta {
+            station_id: ctx.station_id,
+            product_id: l.product_id,
+            channel_id: ctx.channel_id,
+            orders: i64::from(l.line_no == 1),
+            quantity: l.quantity,
+            gross: l.gross,
+            fee: l.fee,
+            refunded: 0,
+        })
+        .collect();
     booking_writes(
         &mut writes,
         ids.transaction,
@@ -710,6 +724,7 @@ pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderV
             booking_date: day,
             memo: format!("order {} {}:{}", o.id, ctx.channel_code, req.external_id),
             basis,
+            sales,
         },
         entries,
     )?;

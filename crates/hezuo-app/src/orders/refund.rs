@@ -3,7 +3,7 @@
 
 use super::place::{local_day, part_amounts, part_entries, part_refunded};
 use super::{OrderStatus, OrderView, order_writer};
-use crate::ledger::{Booking, book};
+use crate::ledger::{Booking, SalesDelta, book};
 use crate::{Actor, App, AppError, Principal, now};
 use chrono::{DateTime, NaiveDate, Utc};
 use hezuo_catalog::MovementKind;
@@ -11,8 +11,8 @@ use hezuo_core::{Money, Quantity};
 use hezuo_db::entities::{channel, lot, order, order_line, order_part, refund, stock_movement};
 use hezuo_db::sea_orm::sea_query::{Expr, ExprTrait};
 use hezuo_db::sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, Order as SortOrder, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, Order as SortOrder, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use hezuo_ledger::{PartState, SaleError, refund_line};
 use serde::{Deserialize, Serialize};
@@ -197,6 +197,13 @@ impl App {
                 }
             });
         }
+        let line_product = order_line::Entity::find_by_id(r.line_id)
+            .select_only()
+            .column(order_line::Column::ProductId)
+            .into_tuple::<i64>()
+            .one(txn)
+            .await?
+            .ok_or(AppError::NotFound("line"))?;
         let parts = order_part::Entity::find()
             .filter(order_part::Column::LineId.eq(r.line_id))
             .order_by(order_part::Column::Seq, SortOrder::Asc)
@@ -253,6 +260,7 @@ impl App {
         let ch = channel::Entity::find_by_id(o.channel_id).one(txn).await?.ok_or(AppError::NotFound("channel"))?;
         let mut entries = Vec::new();
         let mut basis = Vec::new();
+        let mut fee_back = 0i64;
         for ((p, back), ret) in parts.iter().zip(&reversal).zip(&returned) {
             if back.gross == Money::ZERO && *ret == 0 {
                 continue;
@@ -287,6 +295,7 @@ impl App {
                 .exec(txn)
                 .await?;
             if back.gross != Money::ZERO {
+                fee_back += back.fee.cents();
                 entries.extend(part_entries(back, &ch.code, p, o.cooperative_id, o.station_id, -1)?);
                 basis.push((p.household_id, back.fee.checked_sub(back.gross)?));
             }
@@ -332,6 +341,14 @@ impl App {
                     booking_date: day,
                     memo: format!("refund {} of order {}", row.id, o.id),
                     basis,
+                    sales: vec![SalesDelta {
+                        station_id: o.station_id,
+                        product_id: line_product,
+                        channel_id: o.channel_id,
+                        fee: -fee_back,
+                        refunded: a,
+                        ..SalesDelta::default()
+                    }],
                 },
                 entries,
             )

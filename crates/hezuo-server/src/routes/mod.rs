@@ -4,6 +4,7 @@ pub mod ops;
 pub mod orders;
 pub mod periods;
 pub mod reconciliation;
+pub mod reports;
 pub mod setup;
 
 use crate::error::ApiError;
