@@ -10,5 +10,6 @@ mod orders;
 mod periods;
 mod probe;
 mod reconciliation;
+mod reports;
 mod setup;
 mod tenancy;

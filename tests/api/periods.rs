@@ -30,7 +30,7 @@ async fn alliance_token(app: &TestApp, w: &World) -> String {
 }
 
 /// SPEC §7's month: both orders and the refund in March 2026.
-async fn spec_month(app: &TestApp, w: &World) -> (Value, Value) {
+pub(crate) async fn spec_month(app: &TestApp, w: &World) -> (Value, Value) {
     app.set_time(Some("2026-03-20T10:00:00+08:00"));
     let (s, o1) = app
         .post("/api/v1/orders", &w.staff, order_at(w, "own", "O-1", "10", "20.00", "2026-03-10T09:00:00+08:00"))
