@@ -24,6 +24,12 @@ STORED_DATA_CODES = {
 RULES_NO_SCHEMA_STATES = {
     ("household_share", "household_share + station_fee_rate + collective_rate must not exceed 1"),
     ("received_at", "must not be in the future"),
+    ("covers_from", "must be given with covers_to"),
+    ("covers_to", "must be given with covers_from"),
+    ("covers_to", "must not be before covers_from"),
+    ("covers_to", "a payment covers at most"),
+    ("from", "must not be after to"),
+    ("to", "a report covers at most"),
 }
 
 

@@ -135,4 +135,72 @@ async fn writes_are_admin_only_except_own_channels(app: TestApp) {
     assert_eq!(v["fee_rate"], "0.05");
 }
 
-db_tests!(reads_are_scoped_by_role_and_tenant, writes_are_admin_only_except_own_channels);
+/// Reports (API.md "Reports"): every role reads its own village's and households' reports and
+/// gets 404 for another tenant's; station sales are not the village's to read (403); only a
+/// village user (its own village) and admins record or remove income.
+async fn reports_are_scoped_by_role_and_tenant(app: TestApp) {
+    let a = app.tenant(1).await;
+    let b = app.tenant(2).await;
+    let (_, e) = app
+        .post(
+            &format!("/api/v1/villages/{}/income", b.village),
+            &b.village_token,
+            json!({"date": "2026-01-10", "amount": "10.00", "category": "rent"}),
+        )
+        .await;
+    let other_entry = e["id"].as_i64().unwrap();
+    let reads = |t: &Tenant| {
+        vec![
+            (format!("/api/v1/reports/villages/{}/revenue?year=2026", t.village), true),
+            (format!("/api/v1/reports/households/{}/statement", t.households[0]), true),
+            (format!("/api/v1/villages/{}/income", t.village), true),
+            (format!("/api/v1/reports/stations/{}/sales", t.station), false),
+        ]
+    };
+    for (role, token) in tokens(&a) {
+        for ((own, village_may), (other, _)) in reads(&a).into_iter().zip(reads(&b)) {
+            let allowed = village_may || role != "village";
+            let (s, v) = app.get(&own, token).await;
+            assert_eq!(s, if allowed { StatusCode::OK } else { StatusCode::FORBIDDEN }, "{role} {own}: {v}");
+            let (s, v) = app.get(&other, token).await;
+            assert_eq!(s, if allowed { StatusCode::NOT_FOUND } else { StatusCode::FORBIDDEN }, "{role} {other}: {v}");
+        }
+        for fmt in ["csv", "xlsx"] {
+            let (s, _) = app.get(&format!("/api/v1/reports/villages/{}/revenue?format={fmt}", b.village), token).await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{role} another tenant's revenue as {fmt}");
+        }
+        // The ranking holds exactly the caller's villages.
+        let (s, v) = app.get("/api/v1/reports/villages?year=2026", token).await;
+        assert_eq!(s, StatusCode::OK, "{role} ranking");
+        let ids: Vec<i64> =
+            v["villages"].as_array().unwrap().iter().map(|r| r["village"]["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, vec![a.village], "{role} ranking");
+        // Recording and removing income: the village's own users only.
+        let body = json!({"date": "2026-02-01", "amount": "20.00", "category": "service"});
+        let (s, v) = app.post(&format!("/api/v1/villages/{}/income", a.village), token, body.clone()).await;
+        let want = if role == "village" { StatusCode::CREATED } else { StatusCode::FORBIDDEN };
+        assert_eq!(s, want, "{role} records own village's income: {v}");
+        let (s, _) = app.post(&format!("/api/v1/villages/{}/income", b.village), token, body).await;
+        let want = if role == "village" { StatusCode::NOT_FOUND } else { StatusCode::FORBIDDEN };
+        assert_eq!(s, want, "{role} records another village's income");
+        let (s, _) = app
+            .call("DELETE", &format!("/api/v1/villages/{}/income/{other_entry}", b.village), Some(token), None)
+            .await;
+        assert_eq!(s, want, "{role} removes another village's income");
+    }
+    // Nothing of the other tenant changed; its entry is not removed.
+    let (_, v) = app.get(&format!("/api/v1/villages/{}/income", b.village), &app.admin).await;
+    assert_eq!(v["items"].as_array().unwrap().len(), 1);
+    assert_eq!(v["items"][0]["reversed_by"], serde_json::Value::Null);
+    // An entry id of another village under one's own village is not found either.
+    let (s, _) = app
+        .call("DELETE", &format!("/api/v1/villages/{}/income/{other_entry}", a.village), Some(&a.village_token), None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+db_tests!(
+    reads_are_scoped_by_role_and_tenant,
+    writes_are_admin_only_except_own_channels,
+    reports_are_scoped_by_role_and_tenant
+);

@@ -23,6 +23,9 @@ pub struct DemoSeed {
 const VILLAGES: [(&str, &str); 3] =
     [("桃源村", "320206103201"), ("安阳山村", "320206103202"), ("火炬村", "320206103203")];
 
+/// Yearly income targets: 桃源村 and 火炬村 their own, 安阳山村 the configured default.
+const TARGETS: [Option<&str>; 3] = [Some("50000.00"), None, Some("30000.00")];
+
 const HOUSEHOLDS: [(&str, usize, i32); 12] = [
     ("王建国", 0, 4),
     ("李秀英", 0, 3),
@@ -53,10 +56,10 @@ pub async fn seed(app: &App) -> Result<DemoSeed, AppError> {
     }
     let admin = Principal::Admin;
     let mut villages = Vec::new();
-    for (name, code) in VILLAGES {
-        let v = app
-            .create_village(&admin, CreateVillage { name: name.into(), code: code.into(), income_target: None })
-            .await?;
+    for ((name, code), target) in VILLAGES.into_iter().zip(TARGETS) {
+        let income_target = target.map(m).transpose()?;
+        let v =
+            app.create_village(&admin, CreateVillage { name: name.into(), code: code.into(), income_target }).await?;
         villages.push(v);
     }
     let mut households = Vec::new();
@@ -134,7 +137,9 @@ pub async fn seed(app: &App) -> Result<DemoSeed, AppError> {
         ("village-taoyuan", Role::Village, None, None, Some(villages[0].id)),
     ];
     seed_catalog(app, &stations, &households).await?;
+    seed_history(app, &stations, &households).await?;
     seed_orders(app, &stations).await?;
+    seed_income(app, &villages).await?;
     close_past_months(app, coop.id).await?;
     seed_statements(app, alliance.id).await?;
     let mut made = Vec::new();
@@ -339,11 +344,7 @@ async fn seed_orders(app: &App, stations: &[Station]) -> Result<(), AppError> {
 
     let admin = Principal::Admin;
     let actor = crate::Actor::default();
-    let mut seed: u64 = 20_261_128;
-    let mut next = move |n: u64| {
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        (seed >> 33) % n
-    };
+    let mut next = sequence(20_261_128);
     let listed = ProductFilter { status: Some(ProductStatus::Listed), q: None };
     let mut catalog = Vec::new();
     for st in stations {
@@ -386,6 +387,158 @@ async fn seed_orders(app: &App, stations: &[Station]) -> Result<(), AppError> {
             }
         } else if i % 30 == 7 {
             app.cancel_order(&admin, &actor, placed.id).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A pseudo-random sequence of the demo (the same data on every run): values below `n`.
+fn sequence(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut state = seed;
+    move |n: u64| {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % n
+    }
+}
+
+/// Two years of business before the recent months: a lot of every listed product received in
+/// December two years back, and a few orders a week from January of last year until three
+/// months ago, so that the village reports show a previous year to grow from.
+async fn seed_history(app: &App, stations: &[Station], households: &[Household]) -> Result<(), AppError> {
+    use crate::catalog::{CreateLot, ProductFilter};
+    use crate::orders::{PlaceLine, PlaceOrder};
+    use chrono::Datelike;
+    use hezuo_catalog::ProductStatus;
+    use hezuo_core::Quantity;
+
+    let admin = Principal::Admin;
+    let actor = crate::Actor::default();
+    let year = app.today().year() - 1;
+    let start =
+        app.local_midnight(NaiveDate::from_ymd_opt(year, 1, 1).ok_or(AppError::Internal("demo year".into()))?)?;
+    let received = start - chrono::Duration::days(31);
+    let end = chrono::Utc::now() - chrono::Duration::days(95);
+    let listed = ProductFilter { status: Some(ProductStatus::Listed), q: None };
+    let mut catalog = Vec::new();
+    for (n, st) in stations.iter().enumerate() {
+        let page = app.list_products(&admin, st.id, &listed, crate::PageRequest { limit: 100, after: None }).await?;
+        for (i, p) in page.items.iter().enumerate() {
+            let household = &households[(i * 3 + n * 5) % households.len()];
+            let floor = Money::round(p.price.to_decimal() * hezuo_core::Decimal::new(60, 2))?;
+            app.create_lot(
+                &admin,
+                &actor,
+                p.id,
+                CreateLot {
+                    household_id: household.id,
+                    quantity: Quantity::from_thousandths(2_000_000),
+                    floor_price: floor,
+                    received_at: Some(received),
+                },
+            )
+            .await?;
+        }
+        catalog.push((st.id, page.items));
+    }
+    let mut next = sequence(20_250_101);
+    let channels = ["own", "taobao", "pdd", "douyin"];
+    let mut at = start + chrono::Duration::hours(10);
+    let mut i = 0u64;
+    while at < end {
+        let (station_id, products) = &catalog[(i % 2) as usize];
+        let product = &products[next(products.len() as u64) as usize];
+        let channel = channels[next(4) as usize];
+        // More sold in the second year: the reports show growth.
+        let extra = i64::from(at.year() > year);
+        let req = PlaceOrder {
+            station_id: *station_id,
+            channel: channel.into(),
+            external_id: format!("{}-H{:06}", channel.to_uppercase(), i),
+            placed_at: at.fixed_offset(),
+            lines: vec![PlaceLine {
+                product_id: product.id,
+                quantity: Quantity::from_thousandths(1_000 * (1 + next(3) as i64 + extra)),
+                unit_price: product.price,
+            }],
+        };
+        app.place_order(&admin, &actor, req).await?;
+        at += chrono::Duration::hours(30 + next(30) as i64);
+        i += 1;
+    }
+    Ok(())
+}
+
+/// Other operating income of the villages for last year and this one: rent paid for a year at
+/// once (spread over its months), service fees, investment returns, and one entry removed.
+async fn seed_income(app: &App, villages: &[Village]) -> Result<(), AppError> {
+    use crate::reports::RecordIncome;
+    use chrono::Datelike;
+    let admin = Principal::Admin;
+    let actor = crate::Actor::default();
+    let (y, p) = (app.today().year(), app.today().year() - 1);
+    // (village, date, amount, category, note, covers)
+    let entries: [(usize, String, &str, &str, &str, Option<(String, String)>); 9] = [
+        (
+            0,
+            format!("{p}-01-08"),
+            "48000.00",
+            "rent",
+            "村集体厂房租赁（全年）",
+            Some((format!("{p}-01"), format!("{p}-12"))),
+        ),
+        (
+            0,
+            format!("{y}-01-06"),
+            "60000.00",
+            "rent",
+            "村集体厂房租赁（全年）",
+            Some((format!("{y}-01"), format!("{y}-12"))),
+        ),
+        (0, format!("{y}-05-20"), "3200.00", "service", "代收代发快递服务费", None),
+        (0, format!("{y}-03-10"), "1500.00", "other", "误录：应为补助收入", None),
+        (
+            1,
+            format!("{p}-03-15"),
+            "18000.00",
+            "rent",
+            "鱼塘承包费（12个月）",
+            Some((format!("{p}-03"), format!("{y}-02"))),
+        ),
+        (1, format!("{y}-04-01"), "6500.00", "service", "农机作业服务", None),
+        (2, format!("{p}-06-30"), "12000.00", "investment", "村级光伏电站收益", None),
+        (2, format!("{y}-06-30"), "15000.00", "investment", "村级光伏电站收益", None),
+        (
+            2,
+            format!("{y}-02-01"),
+            "14400.00",
+            "rent",
+            "门面房租赁（12个月）",
+            Some((format!("{y}-02"), format!("{}-01", y + 1))),
+        ),
+    ];
+    let today = app.today();
+    for (v, date, amount, category, note, covers) in entries {
+        if NaiveDate::parse_from_str(&date, "%Y-%m-%d").is_ok_and(|d| d > today) {
+            continue;
+        }
+        let (covers_from, covers_to) = covers.map_or((None, None), |(f, t)| (Some(f), Some(t)));
+        let e = app
+            .record_income(
+                &admin,
+                &actor,
+                villages[v].id,
+                RecordIncome {
+                    date,
+                    amount: m(amount)?,
+                    category: category.into(),
+                    note: Some(note.into()),
+                    covers_from,
+                    covers_to,
+                },
+            )
+            .await?;
+        if note.starts_with("误录") {
+            app.reverse_income(&admin, &actor, villages[v].id, e.id).await?;
         }
     }
     Ok(())

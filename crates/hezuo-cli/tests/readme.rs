@@ -162,7 +162,7 @@ curl() {
 journal_tool() {
   local tool=$1
   shift
-  if command -v "$tool" >/dev/null 2>&1; then
+  if type -P "$tool" >/dev/null 2>&1; then
     command "$tool" "$@"
   elif [[ -n ${HEZUO_REQUIRE_JOURNAL_TOOLS:-} ]]; then
     echo "README.md:$README_LINE: $tool is not installed but HEZUO_REQUIRE_JOURNAL_TOOLS is set" >&2
