@@ -398,7 +398,7 @@ async fn every_report_of_a_known_year_to_the_cent(app: TestApp) {
             "上年合计",
             "增长率",
         ],
-        &[r.clone()],
+        std::slice::from_ref(&r),
         &[
             "village.id",
             "village.name",
@@ -491,7 +491,7 @@ async fn every_report_of_a_known_year_to_the_cent(app: TestApp) {
             "出资额",
             "与本社交易额",
         ],
-        &[m.clone()],
+        std::slice::from_ref(&m),
         &[
             "household.id",
             "household.name",

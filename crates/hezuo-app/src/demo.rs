@@ -477,7 +477,8 @@ async fn seed_income(app: &App, villages: &[Village]) -> Result<(), AppError> {
     let actor = crate::Actor::default();
     let (y, p) = (app.today().year(), app.today().year() - 1);
     // (village, date, amount, category, note, covers)
-    let entries: [(usize, String, &str, &str, &str, Option<(String, String)>); 9] = [
+    type Entry<'a> = (usize, String, &'a str, &'a str, &'a str, Option<(String, String)>);
+    let entries: [Entry<'_>; 9] = [
         (
             0,
             format!("{p}-01-08"),

@@ -325,26 +325,6 @@ tuple_row!(A 0, B 1, C 2, D 3);
 tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5);
 tuple_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn instants_and_dates_bind_as_sqlx_binds_them() {
-        let t = DateTime::parse_from_rfc3339("2026-03-15T10:00:00.123456Z").map(|t| t.with_timezone(&Utc));
-        let Ok(t) = t else { panic!("test instant") };
-        assert_eq!(
-            lite_value(Value::ChronoDateTimeUtc(Some(t))).ok(),
-            Some(LiteValue::Text("2026-03-15T10:00:00.123456+00:00".into()))
-        );
-        let d = NaiveDate::from_ymd_opt(2026, 3, 1);
-        assert_eq!(lite_value(Value::ChronoDate(d)).ok(), Some(LiteValue::Text("2026-03-01".into())));
-        assert_eq!(parse_instant("2026-03-15T10:00:00.123456+00:00"), Some(t));
-        assert_eq!(parse_instant("2026-03-15 18:00:00.123456+08:00"), Some(t));
-        assert_eq!(lite_value(Value::BigInt(None)).ok(), Some(LiteValue::Null));
-    }
-}
-
 /// A statement from SQL text with plain `?` placeholders (numbered `$1`, `$2` … for
 /// PostgreSQL) and its values. The text must not contain `?` anywhere else.
 pub fn statement(backend: DbBackend, text: &str, values: Vec<hezuo_db::sea_orm::Value>) -> Statement {
@@ -365,4 +345,24 @@ pub fn statement(backend: DbBackend, text: &str, values: Vec<hezuo_db::sea_orm::
         text.to_owned()
     };
     Statement::from_sql_and_values(backend, text, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_and_dates_bind_as_sqlx_binds_them() {
+        let t = DateTime::parse_from_rfc3339("2026-03-15T10:00:00.123456Z").map(|t| t.with_timezone(&Utc));
+        let Ok(t) = t else { panic!("test instant") };
+        assert_eq!(
+            lite_value(Value::ChronoDateTimeUtc(Some(t))).ok(),
+            Some(LiteValue::Text("2026-03-15T10:00:00.123456+00:00".into()))
+        );
+        let d = NaiveDate::from_ymd_opt(2026, 3, 1);
+        assert_eq!(lite_value(Value::ChronoDate(d)).ok(), Some(LiteValue::Text("2026-03-01".into())));
+        assert_eq!(parse_instant("2026-03-15T10:00:00.123456+00:00"), Some(t));
+        assert_eq!(parse_instant("2026-03-15 18:00:00.123456+08:00"), Some(t));
+        assert_eq!(lite_value(Value::BigInt(None)).ok(), Some(LiteValue::Null));
+    }
 }

@@ -519,16 +519,35 @@ pub(crate) struct Intake {
 }
 
 /// Writes the order in the caller's transaction; the view is built from what was written (no
-/// read-back).
+/// read-back). In steps: the ids and the booking date, the order row, the lots locked, the
+/// products checked, every line drawn and attributed, then all writes at once.
 pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderView, AppError> {
     let Intake { actor, req, booked: ctx, hash, placed_at, local } = intake;
-    let (placed_at, local) = (*placed_at, *local);
     let ids = order_ids(db, ctx.cooperative_id, req.lines.len()).await?;
-    let day = crate::periods::day_after_close(ids.closed_through, local);
+    let day = crate::periods::day_after_close(ids.closed_through, *local);
     let rules = match ctx.rules {
-        Some(r) if day == local => r,
+        Some(r) if day == *local => r,
         _ => crate::periods::rule_version_on(db, ctx.cooperative_id, day).await?.1,
     };
+    let o = order_row(ctx, req, hash, ids.order, *placed_at, day)?;
+    let (lots, capped) = lock_open_lots(db, ctx.station_id, &req.lines).await?;
+    let products = listed_products(db, ctx.station_id, &req.lines, &lots).await?;
+    let (planned, taken) = plan_lines(db, ctx, &rules, &req.lines, &lots, &capped, &products).await?;
+    let mut writes = Writes::default();
+    let written = order_writes(&mut writes, &o, ctx, actor, &ids, &planned, &taken)?;
+    writes.run(db).await?;
+    super::view_of(o, ctx.channel_code.to_owned(), written.lines, &written.parts)
+}
+
+/// The order row: its totals from the lines (docs/domain.md "A sale").
+fn order_row(
+    ctx: &Booked,
+    req: &PlaceOrder,
+    hash: &str,
+    id: i64,
+    placed_at: DateTime<Utc>,
+    day: NaiveDate,
+) -> Result<order::Model, AppError> {
     let mut totals = (Money::ZERO, Money::ZERO);
     for l in &req.lines {
         let g = gross(l.quantity, l.unit_price)?;
@@ -536,8 +555,8 @@ pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderV
         totals = (totals.0.checked_add(g)?, totals.1.checked_add(f)?);
     }
     let t = now();
-    let o = order::Model {
-        id: ids.order,
+    Ok(order::Model {
+        id,
         station_id: ctx.station_id,
         alliance_id: ctx.alliance_id,
         cooperative_id: ctx.cooperative_id,
@@ -553,28 +572,47 @@ pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderV
         refunded: 0,
         created_at: t,
         updated_at: t,
-    };
+    })
+}
 
-    // Lock only the lots the order can draw: per product (in id order, so concurrent
-    // orders lock in one order and cannot deadlock), the oldest open lots until they cover
-    // what the order's lines need of it.
-    let mut product_ids: Vec<i64> = req.lines.iter().map(|l| l.product_id).collect();
+/// Locks only the lots the order can draw: per product (in id order, so concurrent orders lock
+/// in one order and cannot deadlock), the oldest open lots until they cover what the order's
+/// lines need of it. Also the products whose lots were more than a line may draw on.
+async fn lock_open_lots(
+    db: &impl Exec,
+    station_id: i64,
+    lines: &[PlaceLine],
+) -> Result<(Vec<OpenLot>, Vec<i64>), AppError> {
+    let mut product_ids: Vec<i64> = lines.iter().map(|l| l.product_id).collect();
     product_ids.sort_unstable();
     product_ids.dedup();
     let mut lots: Vec<OpenLot> = Vec::new();
     let mut capped: Vec<i64> = Vec::new();
     for pid in &product_ids {
-        let lines = req.lines.iter().filter(|l| l.product_id == *pid);
+        let lines = lines.iter().filter(|l| l.product_id == *pid);
         let need: i64 = lines.clone().map(|l| l.quantity.thousandths()).sum();
         let max_lots = lines.count() * catalog::MAX_LOT_PARTS_PER_LINE + 1;
-        let (found, stopped) = open_lots_covering(db, ctx.station_id, *pid, need, max_lots).await?;
+        let (found, stopped) = open_lots_covering(db, station_id, *pid, need, max_lots).await?;
         if stopped {
             capped.push(*pid);
         }
         lots.extend(found);
     }
-    let index: HashMap<i64, &OpenLot> = lots.iter().map(|l| (l.id, l)).collect();
-    // Name and status of each product; those without an open lot are read on their own.
+    Ok((lots, capped))
+}
+
+/// The name and status of each product of the lines (those without an open lot read on their
+/// own): every one must be the station's (422 `unknown_reference`) and listed (422
+/// `product_not_listed`).
+async fn listed_products(
+    db: &impl Exec,
+    station_id: i64,
+    lines: &[PlaceLine],
+    lots: &[OpenLot],
+) -> Result<HashMap<i64, (String, String)>, AppError> {
+    let mut product_ids: Vec<i64> = lines.iter().map(|l| l.product_id).collect();
+    product_ids.sort_unstable();
+    product_ids.dedup();
     let mut products: HashMap<i64, (String, String)> =
         lots.iter().map(|l| (l.product_id, (l.product_name.clone(), l.product_status.clone()))).collect();
     let unseen: Vec<i64> = product_ids.iter().copied().filter(|id| !products.contains_key(id)).collect();
@@ -583,12 +621,12 @@ pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderV
             .select_only()
             .columns([product::Column::Id, product::Column::Name, product::Column::Status])
             .filter(product::Column::Id.is_in(unseen))
-            .filter(product::Column::StationId.eq(ctx.station_id))
+            .filter(product::Column::StationId.eq(station_id))
             .build(db.backend());
         let rows: Vec<(i64, String, String)> = db.rows(q).await?;
         products.extend(rows.into_iter().map(|(id, name, status)| (id, (name, status))));
     }
-    for (i, l) in req.lines.iter().enumerate() {
+    for (i, l) in lines.iter().enumerate() {
         match products.get(&l.product_id) {
             None => {
                 return Err(AppError::unknown_reference(&line_field(i, "product_id"), "product of the station"));
@@ -603,12 +641,25 @@ pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderV
             Some(_) => {}
         }
     }
+    Ok(products)
+}
 
-    // Draw and attribute every line before writing any of them.
+/// Draws and attributes every line before anything is written: which lots each line takes
+/// (FIFO), the amounts of each part, and what is taken from each lot.
+async fn plan_lines<'a>(
+    db: &impl Exec,
+    ctx: &Booked,
+    rules: &RuleSet,
+    lines: &'a [PlaceLine],
+    lots: &'a [OpenLot],
+    capped: &[i64],
+    products: &HashMap<i64, (String, String)>,
+) -> Result<(Vec<PlannedLine<'a>>, BTreeMap<i64, i64>), AppError> {
+    let index: HashMap<i64, &OpenLot> = lots.iter().map(|l| (l.id, l)).collect();
     let mut left: HashMap<i64, i64> = lots.iter().map(|l| (l.id, l.remaining)).collect();
     let mut taken: BTreeMap<i64, i64> = BTreeMap::new();
-    let mut planned = Vec::with_capacity(req.lines.len());
-    for (i, l) in req.lines.iter().enumerate() {
+    let mut planned = Vec::with_capacity(lines.len());
+    for (i, l) in lines.iter().enumerate() {
         let candidates: Vec<(i64, Quantity)> = lots
             .iter()
             .filter(|x| x.product_id == l.product_id)
@@ -660,19 +711,31 @@ pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderV
                 floor_price: Money::from_cents(lt.floor_price),
             })
             .collect();
-        let amounts = attribute_line(l.quantity, l.unit_price, ctx.fee_rate, &rules, &pure)
+        let amounts = attribute_line(l.quantity, l.unit_price, ctx.fee_rate, rules, &pure)
             .map_err(|e| AppError::Internal(e.to_string()))?;
         planned.push(PlannedLine { req: l, draws, amounts });
     }
+    Ok((planned, taken))
+}
 
-    // Everything is known now: the writes go at once (one statement on PostgreSQL), the order
-    // row first.
-    let mut writes = Writes::default();
+/// Every write of the order, ids included: the order row, its lines and parts, the lots drawn,
+/// the sale movements and the ledger booking (postings, day sums, bases, report sums).
+fn order_writes(
+    writes: &mut Writes,
+    o: &order::Model,
+    ctx: &Booked,
+    actor: &Actor,
+    ids: &OrderIds,
+    planned: &[PlannedLine<'_>],
+    taken: &BTreeMap<i64, i64>,
+) -> Result<Written, AppError> {
+    let t = o.created_at;
+    // The order row first.
     let mut row: order::ActiveModel = o.clone().into();
     row.id = Set(o.id);
     writes.insert(order::Entity::insert(row).into_query());
-    let written = write_lines(&mut writes, o.id, &ids.lines, &planned)?;
-    draw_lots(&mut writes, &taken);
+    let written = write_lines(writes, o.id, &ids.lines, planned)?;
+    draw_lots(writes, taken);
     let mut movements = Vec::with_capacity(written.parts.len());
     let mut entries = Vec::with_capacity(written.parts.len() * 6);
     let mut basis = Vec::with_capacity(written.parts.len());
@@ -713,7 +776,7 @@ pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderV
         })
         .collect();
     booking_writes(
-        &mut writes,
+        writes,
         ids.transaction,
         Booking {
             kind: "sale",
@@ -721,15 +784,14 @@ pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderV
             alliance_id: ctx.alliance_id,
             order_id: Some(o.id),
             refund_id: None,
-            booking_date: day,
-            memo: format!("order {} {}:{}", o.id, ctx.channel_code, req.external_id),
+            booking_date: o.booking_date,
+            memo: format!("order {} {}:{}", o.id, ctx.channel_code, o.external_id),
             basis,
             sales,
         },
         entries,
     )?;
-    writes.run(db).await?;
-    super::view_of(o, ctx.channel_code.to_owned(), written.lines, &written.parts)
+    Ok(written)
 }
 
 /// The order's lines (with the ids `line_ids`, in line order) and their lot parts.

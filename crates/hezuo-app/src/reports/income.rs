@@ -84,11 +84,11 @@ async fn writable_village(app: &App, p: &Principal, village_id: i64) -> Result<v
     find_scoped::<village::Entity>(&app.db, village_id, scope::villages(p)?, "village").await
 }
 
+/// `covers_from`, `covers_to` (first days) and every month an entry counts in.
+type Covered = (Option<NaiveDate>, Option<NaiveDate>, Vec<NaiveDate>);
+
 /// The months an entry covers: `covers_from..=covers_to`, or the month of its date.
-fn covered(
-    req: &RecordIncome,
-    day: NaiveDate,
-) -> Result<(Option<NaiveDate>, Option<NaiveDate>, Vec<NaiveDate>), AppError> {
+fn covered(req: &RecordIncome, day: NaiveDate) -> Result<Covered, AppError> {
     let (from, to) = match (&req.covers_from, &req.covers_to) {
         (None, None) => {
             let first = crate::ledger::month_of(day);
