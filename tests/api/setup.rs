@@ -293,9 +293,25 @@ async fn demo_seeds_once(app: TestApp) {
         count("/api/v1/stations/1/products?limit=100").await + count("/api/v1/stations/2/products?limit=100").await,
         30
     );
-    assert_eq!(count("/api/v1/stations/1/lots?limit=100").await, 30);
-    let orders = count("/api/v1/orders?limit=500").await;
-    assert!((250..=300).contains(&orders), "{orders} demo orders");
+    // Two lots of each product for the recent months, one of each listed product for the history.
+    assert_eq!(count("/api/v1/stations/1/lots?limit=100").await, 30 + 15);
+    let ago = |days: i64| (chrono::Utc::now() - chrono::Duration::days(days)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let (_, recent) = app.get(&format!("/api/v1/orders?from={}&limit=500", ago(91)), &app.admin).await;
+    let recent = recent["items"].as_array().unwrap().len();
+    assert!((250..=300).contains(&recent), "{recent} recent demo orders");
+    let (_, history) = app.get(&format!("/api/v1/orders?to={}&limit=500", ago(94)), &app.admin).await;
+    let history = history["items"].as_array().unwrap().len();
+    assert!(history >= 250, "{history} orders of the two years before");
+    // Village reports: last year (complete) has weak and non-weak villages, this year grows on it.
+    use chrono::Datelike;
+    let year = chrono::Utc::now().year();
+    let (_, last) = app.get(&format!("/api/v1/reports/villages?year={}", year - 1), &app.admin).await;
+    assert_eq!((last["year_complete"].as_bool(), last["weak_count"].as_i64()), (Some(true), Some(2)), "{last}");
+    assert_eq!(last["villages"][0]["village"]["name"], "桃源村");
+    let (_, this) = app.get(&format!("/api/v1/reports/villages/1/revenue?year={year}"), &app.admin).await;
+    assert!(this["growth"].is_string(), "{this}");
+    let (_, income) = app.get("/api/v1/villages/1/income", &app.admin).await;
+    assert!(income["items"].as_array().unwrap().iter().any(|e| e["reverses_id"].is_i64()), "a removed entry");
     let (_, cancelled) = app.get("/api/v1/orders?status=cancelled&limit=500", &app.admin).await;
     assert!(cancelled["items"].as_array().unwrap().len() >= 5);
     app.verify().await;

@@ -482,7 +482,7 @@ async fn seed_income(app: &App, villages: &[Village]) -> Result<(), AppError> {
         (
             0,
             format!("{p}-01-08"),
-            "48000.00",
+            "52000.00",
             "rent",
             "村集体厂房租赁（全年）",
             Some((format!("{p}-01"), format!("{p}-12"))),
