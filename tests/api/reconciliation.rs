@@ -155,8 +155,15 @@ pub(crate) async fn every_status_from_a_crafted_statement(app: TestApp) {
     let res = app.http.get(url).bearer_auth(&alliance).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
-    let bytes = res.bytes().await.unwrap();
-    assert_eq!(&bytes[..2], b"PK");
+    let bytes = res.bytes().await.unwrap().to_vec();
+    use calamine::{Data, Reader};
+    let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range("对账明细").unwrap();
+    assert_eq!(sheet.height(), 1 + 6);
+    let row = sheet.rows().find(|r| r[1] == Data::String("TB-4".into())).expect("TB-4");
+    assert_eq!(row[3], Data::String("amount_mismatch".into()));
+    assert_eq!((&row[4], &row[5], &row[6]), (&Data::Float(18.5), &Data::Float(19.0), &Data::Float(-0.5)));
+    assert!(matches!(&row[0], Data::String(id) if id.parse::<i64>().is_ok()), "ids as text: {:?}", row[0]);
     app.verify().await;
 }
 

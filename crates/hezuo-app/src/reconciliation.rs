@@ -860,44 +860,28 @@ pub fn items_csv(items: &[ItemView]) -> Result<String, AppError> {
     crate::catalog::to_csv(item_rows(items))
 }
 
-/// The items as an xlsx workbook: amounts as numbers with two decimals (Excel stores them as
-/// doubles; the exact decimal text is in the CSV and the API).
+/// The items as an xlsx workbook (`reports::table`): amounts as numbers with two decimals
+/// (Excel stores them as doubles; the exact decimal text is in the CSV and the API), ids and
+/// external ids as text.
 pub fn items_xlsx(items: &[ItemView]) -> Result<Vec<u8>, AppError> {
-    use rust_xlsxwriter::{Format as CellFormat, Workbook};
-    let x = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx: {e}"));
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("对账明细").map_err(x)?;
-    let bold = CellFormat::new().set_bold();
-    let money = CellFormat::new().set_num_format("0.00");
-    for (c, name) in ITEM_COLUMNS.iter().enumerate() {
-        sheet.write_with_format(0, c as u16, *name, &bold).map_err(x)?;
-    }
-    // Cents to a spreadsheet number: the only conversion to floating point, for display.
-    #[allow(clippy::float_arithmetic, clippy::cast_precision_loss)]
-    let num = |m: Money| m.cents() as f64 / 100.0;
-    for (r, i) in items.iter().enumerate() {
-        let row = u32::try_from(r + 1).map_err(|_| AppError::Internal("too many rows for xlsx".into()))?;
-        sheet.write(row, 0, i.id as f64).map_err(x)?;
-        sheet.write(row, 1, i.external_id.as_str()).map_err(x)?;
-        if let Some(o) = i.order_id {
-            sheet.write(row, 2, o as f64).map_err(x)?;
-        }
-        sheet.write(row, 3, i.status.as_str()).map_err(x)?;
-        if let Some(a) = i.statement_amount {
-            sheet.write_with_format(row, 4, num(a), &money).map_err(x)?;
-        }
-        if let Some(a) = i.book_amount {
-            sheet.write_with_format(row, 5, num(a), &money).map_err(x)?;
-        }
-        sheet.write_with_format(row, 6, num(i.difference), &money).map_err(x)?;
-        sheet.write(row, 7, i.rows as f64).map_err(x)?;
-        if let Some(n) = &i.note {
-            sheet.write(row, 8, n.as_str()).map_err(x)?;
-        }
-        if let Some(t) = i.resolved_at {
-            sheet.write(row, 9, t.to_rfc3339()).map_err(x)?;
-        }
-    }
-    book.save_to_buffer().map_err(x)
+    use crate::reports::{Cell, Table};
+    let money = |m: Option<Money>| Cell::opt(m, Cell::Money);
+    let rows = items
+        .iter()
+        .map(|i| {
+            vec![
+                Cell::code(i.id),
+                Cell::code(&i.external_id),
+                Cell::opt(i.order_id, Cell::code),
+                Cell::text(&i.status),
+                money(i.statement_amount),
+                money(i.book_amount),
+                Cell::Money(i.difference),
+                Cell::Int(i.rows),
+                Cell::opt(i.note.as_deref(), Cell::text),
+                Cell::opt(i.resolved_at, |t| Cell::text(t.to_rfc3339())),
+            ]
+        })
+        .collect();
+    crate::reports::table::to_xlsx(&[Table { title: "对账明细", headers: ITEM_COLUMNS.to_vec(), rows }])
 }
