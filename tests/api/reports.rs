@@ -872,7 +872,55 @@ async fn income_entries_of_concurrent_removals_reverse_once(app: TestApp) {
     assert_eq!((s(&r["other"]), s(&r["months"][2]["other"])), ("0.00", "0.00"));
 }
 
+/// `hezuo verify` notices report sums that disagree with what they sum.
+async fn verify_finds_report_sums_that_disagree(app: TestApp) {
+    use sea_orm::ConnectionTrait;
+    let w = spec_world(&app).await;
+    spec_month(&app, &w).await;
+    let [va, _] = w.villages;
+    let (st, _) = app
+        .post(
+            &format!("/api/v1/villages/{va}/income"),
+            &app.admin,
+            json!({"date": "2026-03-01", "amount": "12.00", "category": "rent"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    app.verify().await;
+    let db = &app.app.db;
+    let run = |sql: &'static str| async move { db.execute_unprepared(sql).await.unwrap() };
+    let failing = || async {
+        let report = hezuo_app::verify::run(&app.app).await.unwrap();
+        report.checks.iter().filter(|c| !c.problems.is_empty()).map(|c| c.name.to_owned()).collect::<Vec<_>>()
+    };
+    for (break_it, fix_it, check) in [
+        (
+            "UPDATE village_months SET sales = sales + 1",
+            "UPDATE village_months SET sales = sales - 1",
+            "village month sums",
+        ),
+        (
+            "UPDATE village_income_months SET amount = amount + 1",
+            "UPDATE village_income_months SET amount = amount - 1",
+            "income entries",
+        ),
+        (
+            "UPDATE sales_days SET refunded = refunded + 1",
+            "UPDATE sales_days SET refunded = refunded - 1",
+            "station sales",
+        ),
+        ("UPDATE sales_days SET orders = orders + 1", "UPDATE sales_days SET orders = orders - 1", "station sales"),
+    ] {
+        run(break_it).await;
+        let failed = failing().await;
+        assert!(failed.len() == 1 && failed[0].contains(check), "{break_it}: {failed:?}");
+        run(fix_it).await;
+    }
+    assert!(failing().await.is_empty());
+}
+
 db_tests!(
+    verify_finds_report_sums_that_disagree,
     every_report_of_a_known_year_to_the_cent,
     bad_report_input_is_refused_naming_the_field,
     random_months_add_up_and_close_on_the_ledger,
