@@ -61,17 +61,20 @@ impl MigrationTrait for Migration {
         .await?;
         index(m, "village_income_months", "village_income_months_village_idx", &["village_id", "month"], false).await?;
 
-        // Σ postings on `village:{id}` per month (first day), striped like `account_days`:
-        // `sales` from sales and refunds (集体提成), `dividends` from closes (投资收益).
+        // Σ postings on `village:{id}` per month and per year (`span`, `period_start` the first
+        // day), striped like `account_days`: `sales` from sales and refunds (集体提成),
+        // `dividends` from closes (投资收益). A ranking of every village reads the year rows.
         m.create_table(
             Table::create()
-                .table("village_months")
+                .table("village_sums")
                 .col(big_integer("village_id"))
-                .col(date("month"))
+                .col(string_len("span", 8))
+                .col(date("period_start"))
                 .col(integer("slot"))
                 .col(big_integer("sales"))
                 .col(big_integer("dividends"))
-                .primary_key(Index::create().col("village_id").col("month").col("slot"))
+                .check(Expr::cust("span IN ('month', 'year')"))
+                .primary_key(Index::create().col("village_id").col("span").col("period_start").col("slot"))
                 .to_owned(),
         )
         .await?;
@@ -101,21 +104,23 @@ impl MigrationTrait for Migration {
         index(m, "period_close_lines", "period_close_lines_household_idx", &["household_id"], false).await?;
 
         let sqlite = m.get_database_backend() == DatabaseBackend::Sqlite;
-        let month = if sqlite {
-            "date(booking_date, 'start of month')"
-        } else {
-            "CAST(date_trunc('month', booking_date) AS DATE)"
-        };
         let id = if sqlite { "CAST(substr(account, 9) AS INTEGER)" } else { "CAST(substr(account, 9) AS BIGINT)" };
         let db = m.get_connection();
-        db.execute_unprepared(&format!(
-            "INSERT INTO village_months (village_id, month, slot, sales, dividends) \
-             SELECT {id}, {month}, 0, \
-                    SUM(CASE WHEN alliance_id <> 0 THEN amount ELSE 0 END), \
-                    SUM(CASE WHEN alliance_id = 0 THEN amount ELSE 0 END) \
-             FROM postings WHERE account LIKE 'village:%' GROUP BY {id}, {month}"
-        ))
-        .await?;
+        for (span, unit) in [("month", "month"), ("year", "year")] {
+            let start = if sqlite {
+                format!("date(booking_date, 'start of {unit}')")
+            } else {
+                format!("CAST(date_trunc('{unit}', booking_date) AS DATE)")
+            };
+            db.execute_unprepared(&format!(
+                "INSERT INTO village_sums (village_id, span, period_start, slot, sales, dividends) \
+                 SELECT {id}, '{span}', {start}, 0, \
+                        SUM(CASE WHEN alliance_id <> 0 THEN amount ELSE 0 END), \
+                        SUM(CASE WHEN alliance_id = 0 THEN amount ELSE 0 END) \
+                 FROM postings WHERE account LIKE 'village:%' GROUP BY {id}, {start}"
+            ))
+            .await?;
+        }
         db.execute_unprepared(
             "INSERT INTO sales_days (station_id, day, product_id, channel_id, orders, quantity, gross, fee, refunded) \
              SELECT station_id, day, product_id, channel_id, SUM(orders), SUM(quantity), SUM(gross), SUM(fee), SUM(refunded) \
@@ -139,7 +144,7 @@ impl MigrationTrait for Migration {
         m.drop_index(Index::drop().name("period_close_lines_household_idx").table("period_close_lines").to_owned())
             .await?;
         m.drop_index(Index::drop().name("basis_days_household_idx").table("basis_days").to_owned()).await?;
-        for t in ["sales_days", "village_months", "village_income_months", "village_income"] {
+        for t in ["sales_days", "village_sums", "village_income_months", "village_income"] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())

@@ -895,9 +895,14 @@ async fn verify_finds_report_sums_that_disagree(app: TestApp) {
     };
     for (break_it, fix_it, check) in [
         (
-            "UPDATE village_months SET sales = sales + 1",
-            "UPDATE village_months SET sales = sales - 1",
-            "village month sums",
+            "UPDATE village_sums SET sales = sales + 1 WHERE span = 'month'",
+            "UPDATE village_sums SET sales = sales - 1 WHERE span = 'month'",
+            "village month and year sums",
+        ),
+        (
+            "UPDATE village_sums SET dividends = dividends + 1 WHERE span = 'year'",
+            "UPDATE village_sums SET dividends = dividends - 1 WHERE span = 'year'",
+            "village month and year sums",
         ),
         (
             "UPDATE village_income_months SET amount = amount + 1",

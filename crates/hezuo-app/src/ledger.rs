@@ -5,7 +5,7 @@ use crate::exec::{self, Exec, Writes};
 use crate::{App, AppError, Page, PageRequest, Principal};
 use chrono::{Datelike, NaiveDate};
 use hezuo_core::Money;
-use hezuo_db::entities::{account_day, basis_day, household, ledger_transaction, posting, sales_day, village_month};
+use hezuo_db::entities::{account_day, basis_day, household, ledger_transaction, posting, sales_day, village_sum};
 use hezuo_db::sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use hezuo_db::sea_orm::{
     ColumnTrait, Condition, EntityName, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
@@ -73,6 +73,15 @@ pub(crate) fn village_of(account: &str) -> Option<i64> {
 pub(crate) fn month_of(day: NaiveDate) -> NaiveDate {
     day.with_day(1).unwrap_or(day)
 }
+
+/// The first day of `day`'s year: the key of the per-year sums.
+pub(crate) fn year_of(day: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(day.year(), 1, 1).unwrap_or(day)
+}
+
+/// `village_sums.span` of the month rows and of the year rows.
+pub(crate) const SPAN_MONTH: &str = "month";
+pub(crate) const SPAN_YEAR: &str = "year";
 
 /// Books a balanced transaction (see [`booking_writes`]) in two round trips: its id, then its
 /// writes.
@@ -192,8 +201,9 @@ pub(crate) fn booking_writes(w: &mut Writes, tx: i64, b: Booking<'_>, entries: V
     Ok(())
 }
 
-/// The per-month sums of the village collectives the entries credit: a close's as dividends,
-/// a sale's or refund's as sales share (docs/domain.md "Village revenue").
+/// The per-month and per-year sums of the village collectives the entries credit: a close's
+/// as dividends, a sale's or refund's as sales share (docs/domain.md "Village revenue"). Both
+/// rows of a village go in the one upsert.
 fn village_writes(w: &mut Writes, close: bool, day: NaiveDate, slot: i32, entries: &[Entry]) -> Result<(), AppError> {
     let mut villages: BTreeMap<i64, i64> = BTreeMap::new();
     for e in entries {
@@ -202,27 +212,31 @@ fn village_writes(w: &mut Writes, close: bool, day: NaiveDate, slot: i32, entrie
             *sum = sum.checked_add(e.amount.cents()).ok_or(hezuo_core::Overflow)?;
         }
     }
-    let month = month_of(day);
-    let rows: Vec<village_month::ActiveModel> = villages
+    let starts = [(SPAN_MONTH, month_of(day)), (SPAN_YEAR, year_of(day))];
+    let rows: Vec<village_sum::ActiveModel> = villages
         .into_iter()
         .filter(|(_, amount)| *amount != 0)
-        .map(|(village_id, amount)| village_month::ActiveModel {
-            village_id: Set(village_id),
-            month: Set(month),
-            slot: Set(slot),
-            sales: Set(if close { 0 } else { amount }),
-            dividends: Set(if close { amount } else { 0 }),
+        .flat_map(|(village_id, amount)| {
+            starts.map(|(span, start)| village_sum::ActiveModel {
+                village_id: Set(village_id),
+                span: Set(span.to_owned()),
+                period_start: Set(start),
+                slot: Set(slot),
+                sales: Set(if close { 0 } else { amount }),
+                dividends: Set(if close { amount } else { 0 }),
+            })
         })
         .collect();
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let upsert = village_month::Entity::insert_many(chunk.to_vec()).on_conflict(
+        let upsert = village_sum::Entity::insert_many(chunk.to_vec()).on_conflict(
             OnConflict::columns([
-                village_month::Column::VillageId,
-                village_month::Column::Month,
-                village_month::Column::Slot,
+                village_sum::Column::VillageId,
+                village_sum::Column::Span,
+                village_sum::Column::PeriodStart,
+                village_sum::Column::Slot,
             ])
-            .value(village_month::Column::Sales, Expr::cust("village_months.sales + excluded.sales"))
-            .value(village_month::Column::Dividends, Expr::cust("village_months.dividends + excluded.dividends"))
+            .value(village_sum::Column::Sales, Expr::cust("village_sums.sales + excluded.sales"))
+            .value(village_sum::Column::Dividends, Expr::cust("village_sums.dividends + excluded.dividends"))
             .to_owned(),
         );
         w.insert(upsert.into_query());

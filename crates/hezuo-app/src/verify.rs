@@ -142,7 +142,7 @@ pub async fn run(app: &App) -> Result<Report, AppError> {
     checks
         .push(Check { name: "periods: households' per-day bases equal their lot parts", problems: bases(app).await? });
     checks.push(Check {
-        name: "reports: village month sums equal the collectives' postings, income entries their months",
+        name: "reports: village month and year sums equal the collectives' postings, income entries their months",
         problems: village_sums(app).await?,
     });
     checks.push(Check {
@@ -368,7 +368,7 @@ async fn bases(app: &App) -> Result<Vec<String>, AppError> {
         .collect()
 }
 
-/// `village_months` against the postings on `village:{id}` (closes apart), and every income
+/// `village_sums` (months and years) against the postings on `village:{id}` (closes apart), and every income
 /// entry's months against its amount.
 async fn village_sums(app: &App) -> Result<Vec<String>, AppError> {
     use std::collections::BTreeMap;
@@ -389,18 +389,32 @@ async fn village_sums(app: &App) -> Result<Vec<String>, AppError> {
         w.1 += get_i64(&r, "dividends")?;
     }
     let mut kept: BTreeMap<(i64, chrono::NaiveDate), (i64, i64)> = BTreeMap::new();
+    let mut years: BTreeMap<(i64, i32), (i64, i64)> = BTreeMap::new();
     for r in rows(
         app,
-        "SELECT village_id, month, CAST(SUM(sales) AS BIGINT) AS sales, CAST(SUM(dividends) AS BIGINT) AS dividends \
-         FROM village_months GROUP BY village_id, month",
+        "SELECT village_id, span, period_start, CAST(SUM(sales) AS BIGINT) AS sales, CAST(SUM(dividends) AS BIGINT) AS dividends \
+         FROM village_sums GROUP BY village_id, span, period_start",
     )
     .await?
     {
-        let month: chrono::NaiveDate = r.try_get("", "month").map_err(AppError::from)?;
-        kept.insert((get_i64(&r, "village_id")?, month), (get_i64(&r, "sales")?, get_i64(&r, "dividends")?));
+        let start: chrono::NaiveDate = r.try_get("", "period_start").map_err(AppError::from)?;
+        let span: String = r.try_get("", "span").map_err(AppError::from)?;
+        let v = (get_i64(&r, "sales")?, get_i64(&r, "dividends")?);
+        if span == crate::ledger::SPAN_YEAR {
+            years.insert((get_i64(&r, "village_id")?, chrono::Datelike::year(&start)), v);
+        } else {
+            kept.insert((get_i64(&r, "village_id")?, start), v);
+        }
     }
-    want.retain(|_, v| *v != (0, 0));
-    kept.retain(|_, v| *v != (0, 0));
+    // The year rows are the sums of their months.
+    let mut want_years: BTreeMap<(i64, i32), (i64, i64)> = BTreeMap::new();
+    for ((village, month), (s, d)) in &want {
+        let y = want_years.entry((*village, chrono::Datelike::year(month))).or_default();
+        y.0 += s;
+        y.1 += d;
+    }
+    want_years.retain(|_, v| *v != (0, 0));
+    years.retain(|_, v| *v != (0, 0));
     let mut problems = Vec::new();
     for (key, w) in &want {
         let k = kept.get(key).copied().unwrap_or_default();
@@ -410,6 +424,9 @@ async fn village_sums(app: &App) -> Result<Vec<String>, AppError> {
     }
     for key in kept.keys().filter(|k| !want.contains_key(k)) {
         problems.push(format!("village {} month {}: a sum without postings", key.0, key.1));
+    }
+    if years != want_years {
+        problems.push(format!("village year sums {years:?} differ from their postings {want_years:?}"));
     }
     for r in rows(
         app,

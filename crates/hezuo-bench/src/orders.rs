@@ -376,13 +376,19 @@ async fn direct_order(db: &hezuo_db::sea_orm::DatabaseConnection, station: i64, 
         }
     }
     let month = chrono::Datelike::with_day(&day, 1).context("month")?;
-    let mut text = String::from("INSERT INTO village_months (village_id, month, slot, sales, dividends) VALUES ");
+    let year = chrono::Datelike::with_ordinal(&day, 1).context("year")?;
+    let mut text =
+        String::from("INSERT INTO village_sums (village_id, span, period_start, slot, sales, dividends) VALUES ");
     let mut values: Vec<Value> = Vec::new();
     for (i, (village, amount)) in villages.iter().enumerate() {
-        text.push_str(if i == 0 { "(?, ?, ?, ?, 0)" } else { ", (?, ?, ?, ?, 0)" });
-        values.extend([(*village).into(), month.into(), slot.into(), (*amount).into()]);
+        for (j, (span, start)) in [("month", month), ("year", year)].into_iter().enumerate() {
+            text.push_str(if i + j == 0 { "(?, ?, ?, ?, ?, 0)" } else { ", (?, ?, ?, ?, ?, 0)" });
+            values.extend([(*village).into(), span.into(), start.into(), slot.into(), (*amount).into()]);
+        }
     }
-    text.push_str(" ON CONFLICT (village_id, month, slot) DO UPDATE SET sales = village_months.sales + excluded.sales");
+    text.push_str(
+        " ON CONFLICT (village_id, span, period_start, slot) DO UPDATE SET sales = village_sums.sales + excluded.sales",
+    );
     writes.push((text, values));
     writes.push((
         "INSERT INTO sales_days (station_id, day, product_id, channel_id, orders, quantity, gross, fee, refunded) \

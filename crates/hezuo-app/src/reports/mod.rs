@@ -1,7 +1,7 @@
 //! Reports for villages, the alliance and stations (docs/domain.md "Village revenue"): other
 //! operating income entries, a village's revenue by month against its target, the ranking of
 //! the villages of a scope, a household's member account (成员账户) and a station's sales. They
-//! read the per-month and per-day sums kept by the bookings (`village_months`, `sales_days`,
+//! read the per-month and per-day sums kept by the bookings (`village_sums`, `sales_days`,
 //! `account_days`, `basis_days`) and the income entries, never all postings.
 
 mod households;

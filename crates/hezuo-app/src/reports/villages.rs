@@ -2,13 +2,14 @@
 //! ranking of the villages of a scope (薄弱村 flagged).
 
 use super::{Cell, Table, month_text, months_of, year};
+use crate::ledger::{SPAN_MONTH, SPAN_YEAR};
 use crate::page::find_scoped;
 use crate::{App, AppError, Principal, scope};
 use chrono::{Datelike, NaiveDate};
 use hezuo_core::Money;
-use hezuo_db::entities::{village, village_income_month as income_month, village_month};
+use hezuo_db::entities::{village, village_income_month as income_month, village_sum};
 use hezuo_db::sea_orm::sea_query::{Expr, Query};
-use hezuo_db::sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect};
+use hezuo_db::sea_orm::{ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter, QuerySelect};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -79,10 +80,9 @@ pub struct VillageRanking {
     pub weak_count: u32,
 }
 
-/// Σ per village and month of the collective's sums and other income.
+/// Σ per month of a collective's sums.
 #[derive(Debug, FromQueryResult)]
 struct MonthSum {
-    village_id: i64,
     month: NaiveDate,
     sales: i64,
     dividends: i64,
@@ -90,7 +90,6 @@ struct MonthSum {
 
 #[derive(Debug, FromQueryResult)]
 struct IncomeSum {
-    village_id: i64,
     month: NaiveDate,
     amount: i64,
 }
@@ -126,60 +125,81 @@ impl App {
         self.today().year() > year
     }
 
-    /// The collective's month sums and other income of `villages` (a subquery of village ids)
-    /// from January of `first_year` to December of `last_year`.
-    async fn village_sums(
+    /// A village collective's month sums and other income from January of `first_year` to
+    /// December of `last_year`, by month.
+    async fn month_sums(
         &self,
-        villages: VillageSet,
+        village_id: i64,
         first_year: i32,
         last_year: i32,
-    ) -> Result<HashMap<(i64, NaiveDate), (i64, i64, i64)>, AppError> {
+    ) -> Result<HashMap<NaiveDate, (i64, i64, i64)>, AppError> {
         let first = NaiveDate::from_ymd_opt(first_year, 1, 1).ok_or(AppError::Internal("year".into()))?;
         let last = NaiveDate::from_ymd_opt(last_year, 12, 1).ok_or(AppError::Internal("year".into()))?;
-        let (months, income) = match villages {
-            VillageSet::One(id) => (
-                village_month::Entity::find().filter(village_month::Column::VillageId.eq(id)),
-                income_month::Entity::find().filter(income_month::Column::VillageId.eq(id)),
-            ),
-            VillageSet::Scope(cond) => {
-                let ids = Query::select().column(village::Column::Id).from(village::Entity).cond_where(cond).to_owned();
-                (
-                    village_month::Entity::find().filter(village_month::Column::VillageId.in_subquery(ids.clone())),
-                    income_month::Entity::find().filter(income_month::Column::VillageId.in_subquery(ids)),
-                )
-            }
-        };
-        let sums: Vec<MonthSum> = months
+        let sums: Vec<MonthSum> = village_sum::Entity::find()
             .select_only()
-            .column(village_month::Column::VillageId)
-            .column(village_month::Column::Month)
+            .column_as(village_sum::Column::PeriodStart, "month")
             .column_as(Expr::cust("CAST(SUM(sales) AS BIGINT)"), "sales")
             .column_as(Expr::cust("CAST(SUM(dividends) AS BIGINT)"), "dividends")
-            .filter(village_month::Column::Month.between(first, last))
-            .group_by(village_month::Column::VillageId)
-            .group_by(village_month::Column::Month)
+            .filter(village_sum::Column::VillageId.eq(village_id))
+            .filter(village_sum::Column::Span.eq(SPAN_MONTH))
+            .filter(village_sum::Column::PeriodStart.between(first, last))
+            .group_by(village_sum::Column::PeriodStart)
             .into_model()
             .all(&self.db)
             .await?;
-        let other: Vec<IncomeSum> = income
+        let other: Vec<IncomeSum> = income_month::Entity::find()
             .select_only()
-            .column(income_month::Column::VillageId)
             .column(income_month::Column::Month)
             .column_as(Expr::cust("CAST(SUM(amount) AS BIGINT)"), "amount")
+            .filter(income_month::Column::VillageId.eq(village_id))
             .filter(income_month::Column::Month.between(first, last))
-            .group_by(income_month::Column::VillageId)
             .group_by(income_month::Column::Month)
             .into_model()
             .all(&self.db)
             .await?;
-        let mut out: HashMap<(i64, NaiveDate), (i64, i64, i64)> = HashMap::new();
+        let mut out: HashMap<NaiveDate, (i64, i64, i64)> = HashMap::new();
         for s in sums {
-            let e = out.entry((s.village_id, s.month)).or_default();
+            let e = out.entry(s.month).or_default();
             e.0 += s.sales;
             e.1 += s.dividends;
         }
         for s in other {
-            out.entry((s.village_id, s.month)).or_default().2 += s.amount;
+            out.entry(s.month).or_default().2 += s.amount;
+        }
+        Ok(out)
+    }
+
+    /// Every village's total of `year` among the villages of `scope`: the collective's year
+    /// sums (at most eight rows per village) and its other income of the year's months.
+    async fn year_totals(&self, scope: Condition, year: i32) -> Result<HashMap<i64, i64>, AppError> {
+        let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or(AppError::Internal("year".into()))?;
+        let last = NaiveDate::from_ymd_opt(year, 12, 1).ok_or(AppError::Internal("year".into()))?;
+        let ids = Query::select().column(village::Column::Id).from(village::Entity).cond_where(scope).to_owned();
+        let sums: Vec<(i64, i64)> = village_sum::Entity::find()
+            .select_only()
+            .column(village_sum::Column::VillageId)
+            .column_as(Expr::cust("CAST(SUM(sales + dividends) AS BIGINT)"), "total")
+            .filter(village_sum::Column::VillageId.in_subquery(ids.clone()))
+            .filter(village_sum::Column::Span.eq(SPAN_YEAR))
+            .filter(village_sum::Column::PeriodStart.eq(first))
+            .group_by(village_sum::Column::VillageId)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let other: Vec<(i64, i64)> = income_month::Entity::find()
+            .select_only()
+            .column(income_month::Column::VillageId)
+            .column_as(Expr::cust("CAST(SUM(amount) AS BIGINT)"), "total")
+            .filter(income_month::Column::VillageId.in_subquery(ids))
+            .filter(income_month::Column::Month.between(first, last))
+            .group_by(income_month::Column::VillageId)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<i64, i64> = HashMap::new();
+        for (id, total) in sums.into_iter().chain(other) {
+            let t = out.entry(id).or_default();
+            *t = t.checked_add(total).ok_or(hezuo_core::Overflow)?;
         }
         Ok(out)
     }
@@ -193,12 +213,12 @@ impl App {
     ) -> Result<VillageRevenue, AppError> {
         let y = year(self, year_text)?;
         let v = find_scoped::<village::Entity>(&self.db, village_id, scope::villages(p)?, "village").await?;
-        let sums = self.village_sums(VillageSet::One(v.id), y - 1, y).await?;
+        let sums = self.month_sums(v.id, y - 1, y).await?;
         let add = |a: Money, b: Money| a.checked_add(b);
         let mut months = Vec::with_capacity(12);
         let (mut sales, mut dividends, mut other, mut previous) = (Money::ZERO, Money::ZERO, Money::ZERO, Money::ZERO);
         for first in months_of(y) {
-            let (s, d, o) = sums.get(&(v.id, first)).copied().unwrap_or_default();
+            let (s, d, o) = sums.get(&first).copied().unwrap_or_default();
             let (s, d, o) = (Money::from_cents(s), Money::from_cents(d), Money::from_cents(o));
             let total = add(add(s, d)?, o)?;
             sales = add(sales, s)?;
@@ -207,7 +227,7 @@ impl App {
             months.push(RevenueMonth { month: month_text(first), sales_share: s, dividends: d, other: o, total });
         }
         for first in months_of(y - 1) {
-            let (s, d, o) = sums.get(&(v.id, first)).copied().unwrap_or_default();
+            let (s, d, o) = sums.get(&first).copied().unwrap_or_default();
             previous = add(previous, Money::from_cents(s + d + o))?;
         }
         let total = add(add(sales, dividends)?, other)?;
@@ -235,21 +255,12 @@ impl App {
         let y = year(self, year_text)?;
         let cond = scope::villages(p)?;
         let villages = village::Entity::find().filter(cond.clone()).all(&self.db).await?;
-        let sums = self.village_sums(VillageSet::Scope(cond), y - 1, y).await?;
-        let mut totals: HashMap<i64, (i64, i64)> = HashMap::new();
-        for ((id, month), (s, d, o)) in sums {
-            let t = totals.entry(id).or_default();
-            let v = s.checked_add(d).and_then(|x| x.checked_add(o)).ok_or(hezuo_core::Overflow)?;
-            if month.year() == y {
-                t.0 = t.0.checked_add(v).ok_or(hezuo_core::Overflow)?;
-            } else {
-                t.1 = t.1.checked_add(v).ok_or(hezuo_core::Overflow)?;
-            }
-        }
+        let (this, last) = (self.year_totals(cond.clone(), y).await?, self.year_totals(cond, y - 1).await?);
         let mut ranked: Vec<RankedVillage> = villages
             .into_iter()
             .map(|v| {
-                let (total, previous) = totals.get(&v.id).copied().unwrap_or_default();
+                let total = this.get(&v.id).copied().unwrap_or_default();
+                let previous = last.get(&v.id).copied().unwrap_or_default();
                 let (total, previous) = (Money::from_cents(total), Money::from_cents(previous));
                 let target = self.target_of(&v);
                 RankedVillage {
@@ -276,11 +287,6 @@ impl App {
             weak_count,
         })
     }
-}
-
-enum VillageSet {
-    One(i64),
-    Scope(hezuo_db::sea_orm::Condition),
 }
 
 fn growth_cell(g: Option<Decimal>) -> Cell {

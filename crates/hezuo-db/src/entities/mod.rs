@@ -32,4 +32,4 @@ pub mod user;
 pub mod village;
 pub mod village_income;
 pub mod village_income_month;
-pub mod village_month;
+pub mod village_sum;
