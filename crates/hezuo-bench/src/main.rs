@@ -72,6 +72,7 @@ enum Command {
     },
 }
 
+mod books;
 mod close;
 mod fairness;
 mod orders;
