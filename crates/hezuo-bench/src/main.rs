@@ -1,8 +1,10 @@
-//! `cargo run --release -p hezuo-bench -- import [--database URL] [--rows N]`
+//! `cargo run --release -p hezuo-bench -- [--database URL] <import|orders|close|reconcile|fairness|reports|roundtrip> [options]`
 //!
 //! Starts the real server on 127.0.0.1:0 over a fresh database (a temporary SQLite file unless
 //! `--database` names one, e.g. an empty PostgreSQL database), sets up a station through the
-//! use cases, then measures through HTTP.
+//! use cases, then measures through HTTP. `close`, `reconcile` and `reports` instead generate
+//! their books set-based in the database first (`books`); `reports` then measures each report
+//! over HTTP. BENCHMARKS.md has the commands and the figures.
 
 // Timings and rates are measurements, not money.
 #![allow(clippy::float_arithmetic)]
@@ -64,6 +66,29 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         statement_rows: usize,
     },
+    /// Two years of books bulk-loaded (about 10,000,000 postings), then p50/p99 of every report
+    /// over loopback HTTP: village revenue, the ranking, household statements, station sales.
+    Reports {
+        #[arg(long, default_value_t = 1_000)]
+        villages: usize,
+        #[arg(long, default_value_t = 20_000)]
+        households: usize,
+        /// Stations, spread over the villages (each serves every `stations`-th village).
+        #[arg(long, default_value_t = 100)]
+        stations: usize,
+        /// Cooperatives, the stations spread over them.
+        #[arg(long, default_value_t = 10)]
+        cooperatives: usize,
+        /// Postings to generate, approximately (5 per sale part, 6 for the half sold through taobao).
+        #[arg(long, default_value_t = 10_000_000)]
+        postings: usize,
+        /// Timed requests per report (after 5 untimed).
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        /// Run `hezuo verify` on the books afterwards (slow at full size).
+        #[arg(long)]
+        verify: bool,
+    },
     /// The cost of one statement round trip through the driver: `SELECT 1` in a transaction,
     /// one client, and an empty transaction (BEGIN + COMMIT).
     Roundtrip {
@@ -72,10 +97,12 @@ enum Command {
     },
 }
 
+mod books;
 mod close;
 mod fairness;
 mod orders;
 mod reconcile;
+mod reports;
 
 pub(crate) struct Bench {
     pub(crate) app: App,
@@ -271,6 +298,11 @@ async fn main() -> Result<()> {
         println!("hezuo-bench on {backend}, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
         return reconcile::run(cli.database, orders).await;
     }
+    if let Command::Reports { villages, households, stations, cooperatives, postings, requests, verify } = cli.command {
+        println!("hezuo-bench on {backend}, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let o = reports::Options { villages, households, stations, cooperatives, postings, requests, verify };
+        return reports::run(cli.database, o).await;
+    }
     let bench = start(cli.database).await?;
     println!("hezuo-bench on {backend}, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
     match cli.command {
@@ -288,6 +320,6 @@ async fn main() -> Result<()> {
         }
         Command::Roundtrip { statements } => roundtrip(&bench, statements).await,
         Command::Fairness { lots, statement_rows } => fairness::run(&bench, lots, statement_rows).await,
-        Command::Close { .. } | Command::Reconcile { .. } => unreachable!("handled above"),
+        Command::Close { .. } | Command::Reconcile { .. } | Command::Reports { .. } => unreachable!("handled above"),
     }
 }
