@@ -37,6 +37,11 @@ pub(crate) fn month(sqlite: bool, date: &str) -> String {
     }
 }
 
+/// The first day of the year of `date`, in SQL.
+pub(crate) fn year(sqlite: bool, date: &str) -> String {
+    if sqlite { format!("date({date}, 'start of year')") } else { format!("CAST(date_trunc('year', {date}) AS DATE)") }
+}
+
 pub(crate) fn timestamp(sqlite: bool) -> &'static str {
     if sqlite { TIMESTAMP_SQLITE } else { TIMESTAMP_PG }
 }
@@ -253,13 +258,20 @@ pub(crate) fn book(sqlite: bool) -> Vec<String> {
              GROUP BY coop, d, household"
         ),
         format!(
-            "INSERT INTO village_months (village_id, month, slot, sales, dividends) \
-             SELECT village, m, 0, SUM(k), 0 FROM ( \
+            "INSERT INTO village_sums (village_id, span, period_start, slot, sales, dividends) \
+             SELECT village, 'month', m, 0, SUM(k), 0 FROM ( \
                SELECT village, {} AS m, k FROM bench_gen \
                UNION ALL SELECT village, {}, -k FROM bench_gen {refunds}) v \
              GROUP BY village, m",
             month(sqlite, "day"),
             month(sqlite, "refund_day")
+        ),
+        format!(
+            "INSERT INTO village_sums (village_id, span, period_start, slot, sales, dividends) \
+             SELECT village_id, 'year', {}, slot, SUM(sales), SUM(dividends) FROM village_sums WHERE span = 'month' \
+             GROUP BY village_id, {}, slot",
+            year(sqlite, "period_start"),
+            year(sqlite, "period_start")
         ),
         format!(
             "INSERT INTO sales_days (station_id, day, product_id, channel_id, orders, quantity, gross, fee, refunded) \
