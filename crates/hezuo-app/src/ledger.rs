@@ -69,11 +69,6 @@ pub(crate) fn village_of(account: &str) -> Option<i64> {
     account.strip_prefix("village:").and_then(|id| id.parse().ok())
 }
 
-/// The first day of `day`'s month: the key of the per-month sums.
-pub(crate) fn month_of(day: NaiveDate) -> NaiveDate {
-    day.with_day(1).unwrap_or(day)
-}
-
 /// The first day of `day`'s year: the key of the per-year sums.
 pub(crate) fn year_of(day: NaiveDate) -> NaiveDate {
     NaiveDate::from_ymd_opt(day.year(), 1, 1).unwrap_or(day)
@@ -212,7 +207,7 @@ fn village_writes(w: &mut Writes, close: bool, day: NaiveDate, slot: i32, entrie
             *sum = sum.checked_add(e.amount.cents()).ok_or(hezuo_core::Overflow)?;
         }
     }
-    let starts = [(SPAN_MONTH, month_of(day)), (SPAN_YEAR, year_of(day))];
+    let starts = [(SPAN_MONTH, crate::periods::Period::of(day).first_day()), (SPAN_YEAR, year_of(day))];
     let rows: Vec<village_sum::ActiveModel> = villages
         .into_iter()
         .filter(|(_, amount)| *amount != 0)

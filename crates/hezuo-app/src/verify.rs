@@ -384,7 +384,7 @@ async fn village_sums(app: &App) -> Result<Vec<String>, AppError> {
         let account: String = r.try_get("", "account").map_err(AppError::from)?;
         let day: chrono::NaiveDate = r.try_get("", "booking_date").map_err(AppError::from)?;
         let village = crate::ledger::village_of(&account).ok_or(AppError::Internal(format!("account {account}")))?;
-        let w = want.entry((village, crate::ledger::month_of(day))).or_default();
+        let w = want.entry((village, crate::periods::Period::of(day).first_day())).or_default();
         w.0 += get_i64(&r, "sales")?;
         w.1 += get_i64(&r, "dividends")?;
     }

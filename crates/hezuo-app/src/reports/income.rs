@@ -91,7 +91,7 @@ type Covered = (Option<NaiveDate>, Option<NaiveDate>, Vec<NaiveDate>);
 fn covered(req: &RecordIncome, day: NaiveDate) -> Result<Covered, AppError> {
     let (from, to) = match (&req.covers_from, &req.covers_to) {
         (None, None) => {
-            let first = crate::ledger::month_of(day);
+            let first = crate::periods::Period::of(day).first_day();
             return Ok((None, None, vec![first]));
         }
         (Some(f), Some(t)) => (month("covers_from", f)?, month("covers_to", t)?),

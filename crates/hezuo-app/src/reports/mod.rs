@@ -121,7 +121,7 @@ pub(crate) fn range(app: &App, from: Option<&str>, to: Option<&str>) -> Result<(
 
 /// `YYYY-MM` of a month's first day.
 pub(crate) fn month_text(first: NaiveDate) -> String {
-    format!("{:04}-{:02}", first.year(), first.month())
+    crate::periods::Period::of(first).to_string()
 }
 
 /// The twelve months of `year`, as first days.

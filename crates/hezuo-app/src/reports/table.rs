@@ -86,10 +86,10 @@ pub fn to_xlsx(tables: &[Table]) -> Result<Vec<u8>, AppError> {
     let money = Format::new().set_num_format("0.00");
     let quantity = Format::new().set_num_format("0.000");
     let ratio = Format::new().set_num_format("0.0000");
-    // The only conversions to floating point: for display in a spreadsheet (the exact decimal
-    // text is in the CSV and the API).
-    #[allow(clippy::float_arithmetic, clippy::cast_precision_loss)]
-    let num = |units: i64, per: f64| units as f64 / per;
+    // An xlsx number is an IEEE double: the exact decimal text is read as the nearest one, for
+    // display only (no arithmetic on it; the exact figures are in the CSV and the API).
+    let num =
+        |exact: String| exact.parse::<f64>().map_err(|_| AppError::Internal(format!("xlsx: {exact} is not a number")));
     for t in tables {
         let sheet = book.add_worksheet();
         sheet.set_name(t.title).map_err(x)?;
@@ -106,19 +106,16 @@ pub fn to_xlsx(tables: &[Table]) -> Result<Vec<u8>, AppError> {
                         sheet.write_string(row, col, s).map_err(x)?;
                     }
                     Cell::Int(n) => {
-                        sheet.write_number(row, col, num(*n, 1.0)).map_err(x)?;
+                        sheet.write_number(row, col, num(n.to_string())?).map_err(x)?;
                     }
                     Cell::Money(m) => {
-                        sheet.write_number_with_format(row, col, num(m.cents(), 100.0), &money).map_err(x)?;
+                        sheet.write_number_with_format(row, col, num(m.to_string())?, &money).map_err(x)?;
                     }
                     Cell::Quantity(q) => {
-                        sheet.write_number_with_format(row, col, num(q.thousandths(), 1000.0), &quantity).map_err(x)?;
+                        sheet.write_number_with_format(row, col, num(q.to_string())?, &quantity).map_err(x)?;
                     }
                     Cell::Ratio(d) => {
-                        let units = (*d * Decimal::from(10_000)).trunc();
-                        let units =
-                            i64::try_from(units).map_err(|_| AppError::Internal("ratio out of range".into()))?;
-                        sheet.write_number_with_format(row, col, num(units, 10_000.0), &ratio).map_err(x)?;
+                        sheet.write_number_with_format(row, col, num(d.to_string())?, &ratio).map_err(x)?;
                     }
                     Cell::Flag(b) => {
                         sheet.write_string(row, col, if *b { "是" } else { "否" }).map_err(x)?;
