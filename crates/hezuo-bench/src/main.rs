@@ -88,6 +88,10 @@ enum Command {
         /// Run `hezuo verify` on the books afterwards (slow at full size).
         #[arg(long)]
         verify: bool,
+        /// Measure the books an earlier run left in `--database` (same sizes) instead of
+        /// generating them again.
+        #[arg(long)]
+        reuse: bool,
     },
     /// The cost of one statement round trip through the driver: `SELECT 1` in a transaction,
     /// one client, and an empty transaction (BEGIN + COMMIT).
@@ -298,9 +302,11 @@ async fn main() -> Result<()> {
         println!("hezuo-bench on {backend}, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
         return reconcile::run(cli.database, orders).await;
     }
-    if let Command::Reports { villages, households, stations, cooperatives, postings, requests, verify } = cli.command {
+    if let Command::Reports { villages, households, stations, cooperatives, postings, requests, verify, reuse } =
+        cli.command
+    {
         println!("hezuo-bench on {backend}, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let o = reports::Options { villages, households, stations, cooperatives, postings, requests, verify };
+        let o = reports::Options { villages, households, stations, cooperatives, postings, requests, verify, reuse };
         return reports::run(cli.database, o).await;
     }
     let bench = start(cli.database).await?;

@@ -46,6 +46,7 @@ pub(crate) struct Options {
     pub postings: usize,
     pub requests: usize,
     pub verify: bool,
+    pub reuse: bool,
 }
 
 /// Lot parts for about `postings` postings: 5 per sale, 6 for the half sold through taobao.
@@ -247,22 +248,8 @@ fn reports(o: &Options) -> Vec<Report> {
     ]
 }
 
-pub async fn run(database: Option<String>, o: Options) -> Result<()> {
-    ensure!(o.requests > 0, "--requests must be at least 1");
-    ensure!(o.stations >= 1 && o.stations <= o.villages, "--stations must be from 1 to --villages");
-    ensure!(o.cooperatives >= 1 && o.cooperatives <= o.stations, "--cooperatives must be from 1 to --stations");
-    let dir = tempfile::tempdir()?;
-    let url = database.unwrap_or_else(|| hezuo_db::sqlite_url(&dir.path().join("reports.db")));
-    let app = App::open(Config::with_database(url)).await.context("open database")?;
-    let sqlite = hezuo_db::backend(&app.db) == hezuo_db::Backend::Sqlite;
-    let database = if sqlite { "SQLite (WAL)" } else { "PostgreSQL 15" };
-    let world = World {
-        villages: o.villages,
-        households: o.households,
-        stations: o.stations,
-        cooperatives: o.cooperatives,
-        products: 5,
-    };
+/// Generates the books, closes the target household's cooperative's 24 months, and analyzes.
+async fn generate(app: &App, sqlite: bool, world: &World, o: &Options) -> Result<()> {
     let parts = parts_for(o.postings);
     println!(
         "generating {} villages, {} households, {} stations, {} cooperatives, {parts} one-part orders over {FIRST_DAY}..2026-12-31…",
@@ -270,11 +257,11 @@ pub async fn run(database: Option<String>, o: Options) -> Result<()> {
     );
     let started = Instant::now();
     let mut s = world.create(sqlite);
-    s.extend(world.fill(&parts_query(sqlite, &world, parts)?));
+    s.extend(world.fill(&parts_query(sqlite, world, parts)?));
     s.extend(books::book(sqlite));
     s.extend(income(sqlite, o.villages));
     s.extend(books::sequences(sqlite));
-    run_all(&app, s).await?;
+    run_all(app, s).await?;
     let booked = started.elapsed();
 
     // The target household's cooperative closes its 24 months, in order, through the use case.
@@ -297,12 +284,45 @@ pub async fn run(database: Option<String>, o: Options) -> Result<()> {
     // On PostgreSQL a VACUUM too, so that autovacuum has nothing left to do while we measure;
     // then a checkpoint, so that writing out the bulk load does not either.
     let t = Instant::now();
-    run_all(&app, vec![if sqlite { "ANALYZE" } else { "VACUUM ANALYZE" }.to_owned()]).await?;
+    run_all(app, vec![if sqlite { "ANALYZE" } else { "VACUUM ANALYZE" }.to_owned()]).await?;
     let checkpoint = if sqlite { "PRAGMA wal_checkpoint(TRUNCATE)" } else { "CHECKPOINT" };
     if let Err(e) = app.db.execute_unprepared(checkpoint).await {
         println!("({checkpoint} failed, measuring without it: {e})");
     }
     let analyzed = t.elapsed();
+    println!(
+        "generated in {:.1} s: books {:.1} s, 24 closes of cooperative {coop} {:.1} s, {} and checkpoint {:.1} s",
+        started.elapsed().as_secs_f64(),
+        booked.as_secs_f64(),
+        closed.as_secs_f64(),
+        if sqlite { "ANALYZE" } else { "VACUUM ANALYZE" },
+        analyzed.as_secs_f64()
+    );
+    Ok(())
+}
+
+pub async fn run(database: Option<String>, o: Options) -> Result<()> {
+    ensure!(o.requests > 0, "--requests must be at least 1");
+    ensure!(o.stations >= 1 && o.stations <= o.villages, "--stations must be from 1 to --villages");
+    ensure!(o.cooperatives >= 1 && o.cooperatives <= o.stations, "--cooperatives must be from 1 to --stations");
+    ensure!(!o.reuse || database.is_some(), "--reuse measures the books of --database");
+    let dir = tempfile::tempdir()?;
+    let url = database.unwrap_or_else(|| hezuo_db::sqlite_url(&dir.path().join("reports.db")));
+    let app = App::open(Config::with_database(url)).await.context("open database")?;
+    let sqlite = hezuo_db::backend(&app.db) == hezuo_db::Backend::Sqlite;
+    let database = if sqlite { "SQLite (WAL)" } else { "PostgreSQL 15" };
+    let world = World {
+        villages: o.villages,
+        households: o.households,
+        stations: o.stations,
+        cooperatives: o.cooperatives,
+        products: 5,
+    };
+    if o.reuse {
+        println!("measuring the books already in the database");
+    } else {
+        generate(&app, sqlite, &world, &o).await?;
+    }
     let (postings,): (i64,) = app
         .db
         .query_one_raw(hezuo_db::sea_orm::Statement::from_string(
@@ -312,14 +332,7 @@ pub async fn run(database: Option<String>, o: Options) -> Result<()> {
         .await?
         .context("count")
         .and_then(|r| Ok((r.try_get_by_index::<i64>(0)?,)))?;
-    println!(
-        "generated {postings} postings in {:.1} s: books {:.1} s, 24 closes of cooperative {coop} {:.1} s, {} and checkpoint {:.1} s",
-        started.elapsed().as_secs_f64(),
-        booked.as_secs_f64(),
-        closed.as_secs_f64(),
-        if sqlite { "ANALYZE" } else { "VACUUM ANALYZE" },
-        analyzed.as_secs_f64()
-    );
+    println!("{postings} postings");
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -397,6 +410,7 @@ mod tests {
             postings: 30_000,
             requests: 3,
             verify: true,
+            reuse: false,
         };
         run(None, o).await.unwrap();
     }

@@ -129,12 +129,17 @@ const SALES: &str = "SELECT p.id AS part_id, o.id AS order_id, o.external_id AS 
      JOIN products pr ON pr.id = lt.product_id JOIN channels c ON c.id = o.channel_id \
      WHERE p.household_id = ? AND o.booking_date >= ? AND o.booking_date <= ?";
 
+/// A refund reversal is found from the household's parts that were refunded (their running
+/// totals), through the orders' ledger transactions, not by reading every posting of the
+/// account: a household's sales far outnumber its refunds.
 const REFUNDS: &str = "SELECT ps.id AS posting_id, ps.booking_date AS booking_date, ps.amount AS amount, \
      o.id AS order_id, o.external_id AS external_id, c.code AS channel, l.product_id AS product_id, pr.name AS product \
-     FROM postings ps JOIN ledger_transactions t ON t.id = ps.transaction_id JOIN refunds r ON r.id = t.refund_id \
+     FROM ledger_transactions t JOIN postings ps ON ps.transaction_id = t.id JOIN refunds r ON r.id = t.refund_id \
      JOIN order_lines l ON l.id = r.line_id JOIN orders o ON o.id = r.order_id JOIN products pr ON pr.id = l.product_id \
      JOIN channels c ON c.id = o.channel_id \
-     WHERE ps.account = ? AND ps.booking_date >= ? AND ps.booking_date <= ? AND t.kind = 'refund'";
+     WHERE t.order_id IN (SELECT q.order_id FROM order_parts q WHERE q.household_id = ? \
+                          AND (q.refunded_gross <> 0 OR q.refunded_household <> 0)) \
+       AND t.kind = 'refund' AND ps.account = ? AND ps.booking_date >= ? AND ps.booking_date <= ?";
 
 const CLOSES: &str = "SELECT cl.id AS line_id, cl.kind AS kind, cl.weight AS weight, cl.amount AS amount, \
      pc.last_day AS last_day, pc.first_day AS first_day \
@@ -169,9 +174,35 @@ impl App {
             crate::statement(backend, sql, vec![first, from.into(), to.into()])
         };
 
-        let sales = SaleRow::find_by_statement(bind(SALES, h.id.into())).all(&self.db).await?;
-        let refunds = RefundRow::find_by_statement(bind(REFUNDS, account.clone().into())).all(&self.db).await?;
-        let closes = CloseRow::find_by_statement(bind(CLOSES, h.id.into())).all(&self.db).await?;
+        // The reads are independent: they run at once, each on a connection of its own.
+        let refunds_stmt =
+            crate::statement(backend, REFUNDS, vec![h.id.into(), account.clone().into(), from.into(), to.into()]);
+        let (sales, refunds, closes, balances, basis, capital) = tokio::try_join!(
+            SaleRow::find_by_statement(bind(SALES, h.id.into())).all(&self.db),
+            RefundRow::find_by_statement(refunds_stmt).all(&self.db),
+            CloseRow::find_by_statement(bind(CLOSES, h.id.into())).all(&self.db),
+            Balances::find_by_statement(crate::statement(
+                backend,
+                "SELECT CAST(COALESCE(SUM(CASE WHEN day < ? THEN amount ELSE 0 END), 0) AS BIGINT) AS opening, \
+                        CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS closing \
+                 FROM account_days WHERE account = ? AND day <= ?",
+                vec![from.into(), account.clone().into(), to.into()],
+            ))
+            .one(&self.db),
+            basis_day::Entity::find()
+                .select_only()
+                .column_as(Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"), "basis")
+                .filter(basis_day::Column::HouseholdId.eq(h.id))
+                .filter(basis_day::Column::Day.between(from, to))
+                .into_tuple::<i64>()
+                .one(&self.db),
+            cooperative_member::Entity::find()
+                .select_only()
+                .column_as(Expr::cust("CAST(COALESCE(SUM(capital), 0) AS BIGINT)"), "capital")
+                .filter(cooperative_member::Column::HouseholdId.eq(h.id))
+                .into_tuple::<i64>()
+                .one(&self.db),
+        )?;
 
         // The rule versions of the cooperatives sold through, for each part's share before the floor.
         let mut coops: Vec<i64> = sales.iter().map(|s| s.cooperative_id).collect();
@@ -277,16 +308,7 @@ impl App {
         lines.sort_by_key(|l| (l.0, l.1, l.2));
         let lines: Vec<StatementLine> = lines.into_iter().map(|l| l.3).collect();
 
-        let balances = Balances::find_by_statement(crate::statement(
-            backend,
-            "SELECT CAST(COALESCE(SUM(CASE WHEN day < ? THEN amount ELSE 0 END), 0) AS BIGINT) AS opening, \
-                    CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS closing \
-             FROM account_days WHERE account = ? AND day <= ?",
-            vec![from.into(), account.clone().into(), to.into()],
-        ))
-        .one(&self.db)
-        .await?
-        .unwrap_or(Balances { opening: 0, closing: 0 });
+        let balances = balances.unwrap_or(Balances { opening: 0, closing: 0 });
         let (opening, closing) = (Money::from_cents(balances.opening), Money::from_cents(balances.closing));
         let mut total = Money::ZERO;
         for l in &lines {
@@ -299,21 +321,6 @@ impl App {
                 closing.checked_sub(opening)?
             )));
         }
-        let basis: Option<i64> = basis_day::Entity::find()
-            .select_only()
-            .column_as(Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"), "basis")
-            .filter(basis_day::Column::HouseholdId.eq(h.id))
-            .filter(basis_day::Column::Day.between(from, to))
-            .into_tuple()
-            .one(&self.db)
-            .await?;
-        let capital: Option<i64> = cooperative_member::Entity::find()
-            .select_only()
-            .column_as(Expr::cust("CAST(COALESCE(SUM(capital), 0) AS BIGINT)"), "capital")
-            .filter(cooperative_member::Column::HouseholdId.eq(h.id))
-            .into_tuple()
-            .one(&self.db)
-            .await?;
         let per_member = Money::round(total.to_decimal() / Decimal::from(h.members.max(1)))?;
         Ok(MemberAccount {
             household: HouseholdRef {
