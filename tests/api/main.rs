@@ -2,6 +2,7 @@
 
 mod auth;
 mod catalog;
+mod console;
 mod errors;
 mod migrations;
 mod openapi;

@@ -249,6 +249,25 @@ impl App {
     /// for that username (the right password too) is refused until the oldest of them leaves
     /// the window. The failures are rows in the database, so restarts and replicas share them.
     pub async fn login(&self, req: LoginRequest) -> Result<LoginResponse, AppError> {
+        self.login_labelled(req, "login").await
+    }
+
+    /// A log-in of the web console: the same checks and expiry as `login`; the token is the
+    /// session (its cookie), labelled `console`.
+    pub async fn console_login(&self, req: LoginRequest) -> Result<LoginResponse, AppError> {
+        self.login_labelled(req, "console").await
+    }
+
+    /// Ends a session: its token is deleted, so the next request with it is 401.
+    pub async fn revoke_token(&self, bearer: &str) -> Result<(), AppError> {
+        token::Entity::delete_many()
+            .filter(token::Column::TokenHash.eq(token_hash(bearer)))
+            .exec(&*self.writer().await)
+            .await?;
+        Ok(())
+    }
+
+    async fn login_labelled(&self, req: LoginRequest, label: &str) -> Result<LoginResponse, AppError> {
         const BAD: AppError = AppError::Unauthorized("wrong username or password");
         let who = username_hash(&req.username);
         // The attempt takes its place first, then counts the places taken: attempts racing
@@ -292,7 +311,7 @@ impl App {
             chrono::Duration::from_std(self.config.login_token_ttl).map_err(|e| AppError::Internal(e.to_string()))?;
         let expires_at = now() + ttl;
         let ids = ScopeIds { alliance_id: u.alliance_id, station_id: u.station_id, village_id: u.village_id };
-        let issued = self.insert_token(role, ids, Some(u.id), "login", Some(expires_at)).await?;
+        let issued = self.insert_token(role, ids, Some(u.id), label, Some(expires_at)).await?;
         // A successful login forgets the failures before it.
         login_failure::Entity::delete_many()
             .filter(login_failure::Column::UsernameHash.eq(who.as_str()))

@@ -24,6 +24,9 @@ pub struct Config {
     pub max_connections: usize,
     /// The longest a request may take, reading its body included.
     pub request_timeout: Duration,
+    /// The address people reach the service at (e.g. `https://hezuo.example.cn`); console
+    /// cookies are `Secure` when it is https.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -45,6 +48,7 @@ impl Config {
             statement_chunk: 20_000,
             max_connections: 512,
             request_timeout: Duration::from_secs(30),
+            public_url: None,
         }
     }
 }

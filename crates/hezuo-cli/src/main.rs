@@ -50,6 +50,10 @@ enum Command {
         /// process's open-file limit.
         #[arg(long, env = "HEZUO_MAX_CONNECTIONS", default_value_t = 512)]
         max_connections: usize,
+        /// The address people reach the service at, e.g. https://hezuo.example.cn; the
+        /// console's cookies are Secure when it is https.
+        #[arg(long, env = "HEZUO_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Apply pending migrations and exit.
     Migrate,
@@ -212,11 +216,12 @@ async fn open(settings: &Settings) -> Result<App> {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Serve { listen, demo, max_connections } => {
+        Command::Serve { listen, demo, max_connections, public_url } => {
             init_tracing();
             let mut config = config(&cli.settings)?;
             config.listen = listen;
             config.max_connections = max_connections;
+            config.public_url = public_url;
             let app = App::open(config).await.context("opening the database")?;
             if demo {
                 let seed = hezuo_app::demo::seed(&app).await.context("seeding demo data")?;

@@ -66,8 +66,10 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     openapi::finish(api(0).split_for_parts().1)
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found()
+/// Unknown paths: the error envelope under `/api/`, the console's Chinese page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/api/") { ApiError::not_found().into_response() } else { hezuo_web::not_found().await }
 }
 
 async fn method_not_allowed() -> ApiError {
@@ -103,7 +105,10 @@ async fn time_limit(
 pub fn router(app: App) -> Router {
     let json_limit = app.config.json_body_limit;
     let request_timeout = app.config.request_timeout;
-    let state = AppState { app, metrics: Metrics::new() };
+    let metrics = Metrics::new();
+    let console = hezuo_web::router(app.clone())
+        .route_layer(axum::middleware::from_fn_with_state(metrics.clone(), metrics::track));
+    let state = AppState { app, metrics };
     let (api_router, doc) = api(json_limit).split_for_parts();
     Router::new()
         .merge(api_router)
@@ -113,6 +118,7 @@ pub fn router(app: App) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
         .with_state(state)
+        .merge(console)
         .layer(axum::middleware::from_fn_with_state(request_timeout, time_limit))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(access_log::span).on_response(access_log::on_response))

@@ -2,7 +2,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
@@ -29,14 +29,6 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], s.metrics.render())
 }
 
-async fn home() -> Html<&'static str> {
-    Html(include_str!("../../assets/home.html"))
-}
-
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).route("/metrics", get(metrics))
 }

@@ -1,0 +1,39 @@
+// hezuo console: progressive enhancement only; every page works without it.
+(function () {
+  "use strict";
+  // Buttons that print the page.
+  document.querySelectorAll("[data-print]").forEach(function (b) {
+    b.addEventListener("click", function () { window.print(); });
+  });
+  // Forms that ask for a confirmation first.
+  document.querySelectorAll("form[data-confirm]").forEach(function (f) {
+    f.addEventListener("submit", function (e) {
+      if (!window.confirm(f.getAttribute("data-confirm"))) { e.preventDefault(); }
+    });
+  });
+  // The village's income chart: the twelve months stacked, the running total and the target.
+  var el = document.getElementById("income-chart");
+  if (el && window.echarts) {
+    var d = JSON.parse(el.getAttribute("data-chart"));
+    var chart = window.echarts.init(el, null, { renderer: "svg" });
+    chart.setOption({
+      animation: false,
+      aria: { enabled: true },
+      tooltip: { trigger: "axis" },
+      legend: { top: 0 },
+      grid: { left: 8, right: 8, bottom: 8, top: 40, containLabel: true },
+      xAxis: { type: "category", data: d.months },
+      yAxis: { type: "value", name: "元" },
+      series: [
+        { name: "集体提成", type: "bar", stack: "income", data: d.sales_share },
+        { name: "投资收益（分红）", type: "bar", stack: "income", data: d.dividends },
+        { name: "其他经营收入", type: "bar", stack: "income", data: d.other },
+        { name: "累计收入", type: "line", data: d.cumulative, symbol: "circle" },
+        { name: "年度目标", type: "line", data: d.target, symbol: "none", lineStyle: { type: "dashed" } }
+      ]
+    });
+    el.setAttribute("data-rendered", "1");
+    window.addEventListener("resize", function () { chart.resize(); });
+    window.addEventListener("beforeprint", function () { chart.resize(); });
+  }
+})();

@@ -1,0 +1,84 @@
+//! The web console of hezuo, in Simplified Chinese: server-rendered pages (askama templates
+//! compiled into the binary) over the same `App` use cases as the JSON API, with sessions,
+//! CSRF-protected forms and every asset served by the binary itself.
+
+mod assets;
+mod i18n;
+mod pages;
+mod session;
+
+pub use assets::ECHARTS_VERSION;
+pub use session::{LOGIN_COOKIE, SESSION_COOKIE};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use axum::routing::get;
+use hezuo_app::App;
+
+/// The console's state: the use cases, and whether cookies must be `Secure`.
+#[derive(Clone)]
+pub struct Console {
+    pub app: App,
+    pub secure: bool,
+}
+
+/// Largest file the console's uploads take (CSV imports and platform statements).
+pub const UPLOAD_LIMIT: usize = 256 * 1024 * 1024;
+
+/// Headers of every console response: no framing, no sniffing, scripts and requests only
+/// to this host, pages never cached (they show money and people).
+async fn headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+             connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The console's routes, to be merged beside the API.
+pub fn router(app: App) -> Router {
+    use axum::routing::post;
+    use pages::{alliance, auth, staff, village};
+    let secure = app.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+    let console = Console { app, secure };
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(auth::form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/assets/{name}", get(assets::serve))
+        .route("/stations/{id}/products", get(staff::products))
+        .route("/stations/{id}/products/new", get(staff::new_product).post(staff::create_product))
+        .route("/products/{id}", get(staff::product).post(staff::update_product))
+        .route("/products/{id}/lots/new", get(staff::receive_form).post(staff::receive))
+        .route("/stations", get(alliance::stations))
+        .route("/statements", get(alliance::statements))
+        .route("/statements/{id}", get(alliance::statement))
+        .route("/statements/{id}/{file}", get(alliance::download))
+        .route("/items/{id}/resolve", post(alliance::resolve))
+        .route("/villages", get(alliance::ranking))
+        .route("/villages/{id}/revenue", get(village::revenue))
+        .route("/villages/{id}/income", post(village::record_income))
+        .route("/villages/{id}/income/{entry}/reverse", post(village::reverse_income))
+        .route("/villages/{id}/print", get(village::print))
+        .route("/villages/{id}/households", get(village::households))
+        .route("/households/{id}/statement", get(village::statement))
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+        .merge(Router::new().route("/statements", post(alliance::upload)).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        .with_state(console)
+        .layer(axum::middleware::map_response(headers))
+}
+
+/// The Chinese 404 page, for paths that are neither the API's nor the console's.
+pub async fn not_found() -> Response {
+    pages::unknown_page().await
+}

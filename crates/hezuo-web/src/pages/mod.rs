@@ -1,0 +1,245 @@
+//! The console's pages: each handler reads its session, calls one use case of `App` (the same
+//! ones the JSON API calls, so scope and rules are enforced by the same code) and renders a
+//! template. Errors of the use cases are shown in Chinese (`i18n`), next to their field.
+
+pub mod alliance;
+pub mod auth;
+pub mod staff;
+pub mod village;
+
+use crate::i18n::{self, Shown};
+use crate::session::Session;
+use crate::{Console, assets};
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use hezuo_app::{AppError, Principal};
+use serde::de::DeserializeOwned;
+
+/// A link of the navigation bar.
+pub struct NavLink {
+    pub href: String,
+    pub label: &'static str,
+}
+
+/// What every page's frame needs: title, navigation, the log-out form's CSRF token, assets.
+pub struct Layout {
+    pub title: String,
+    pub role: &'static str,
+    pub nav: Vec<NavLink>,
+    pub csrf: String,
+    pub logged_in: bool,
+    pub css: String,
+    pub js: String,
+    pub charts: bool,
+    pub print: bool,
+}
+
+fn link(href: impl Into<String>, label: &'static str) -> NavLink {
+    NavLink { href: href.into(), label }
+}
+
+/// Each role's navigation: its home first.
+fn nav(p: &Principal) -> Vec<NavLink> {
+    match *p {
+        Principal::Staff { station_id, .. } => vec![
+            link(format!("/stations/{station_id}/products"), "商品与库存"),
+            link(format!("/stations/{station_id}/orders"), "订单"),
+            link(format!("/stations/{station_id}/import"), "批量导入"),
+        ],
+        Principal::Alliance { .. } => {
+            vec![link("/stations", "服务站"), link("/statements", "平台对账"), link("/villages", "村集体收入排名")]
+        }
+        Principal::Village { village_id } => vec![
+            link(format!("/villages/{village_id}/revenue"), "集体经营收入"),
+            link(format!("/villages/{village_id}/households"), "农户成员账户"),
+        ],
+        Principal::Admin => vec![
+            link("/stations", "服务站"),
+            link("/statements", "平台对账"),
+            link("/villages", "村集体收入排名"),
+            link("/cooperatives", "合作社结账"),
+        ],
+    }
+}
+
+pub fn role_label(p: &Principal) -> &'static str {
+    match p {
+        Principal::Admin => "管理员",
+        Principal::Alliance { .. } => "电商联盟",
+        Principal::Staff { .. } => "服务站工作人员",
+        Principal::Village { .. } => "村集体",
+    }
+}
+
+impl Layout {
+    pub fn new(title: impl Into<String>, session: Option<&Session>) -> Layout {
+        Layout {
+            title: title.into(),
+            role: session.map_or("", |s| role_label(&s.principal)),
+            nav: session.map(|s| nav(&s.principal)).unwrap_or_default(),
+            csrf: session.map(|s| s.csrf.clone()).unwrap_or_default(),
+            logged_in: session.is_some(),
+            css: assets::url("console.css"),
+            js: assets::url("console.js"),
+            charts: false,
+            print: false,
+        }
+    }
+
+    pub fn echarts(&self) -> String {
+        assets::url("echarts.common.min.js")
+    }
+}
+
+/// Errors of a form: each under its field, or for the form as a whole.
+#[derive(Default)]
+pub struct Errors {
+    pub list: Vec<Shown>,
+}
+
+impl Errors {
+    pub fn one(s: Shown) -> Errors {
+        Errors { list: vec![s] }
+    }
+
+    pub fn from_app(e: &AppError) -> Errors {
+        Errors::one(i18n::error(e))
+    }
+
+    /// The message for `field`, if any.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.list.iter().find(|s| s.field.as_deref() == Some(field)).map(|s| s.text.as_str())
+    }
+
+    /// Messages that belong to no field of the form.
+    pub fn general(&self) -> Vec<&str> {
+        self.list.iter().filter(|s| s.field.is_none()).map(|s| s.text.as_str()).collect()
+    }
+
+    /// Errors of fields the form does not have are shown above the form instead.
+    pub fn within(mut self, fields: &[&str]) -> Errors {
+        for s in &mut self.list {
+            if s.field.as_deref().is_some_and(|f| !fields.contains(&f)) {
+                s.field = None;
+            }
+        }
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+/// Renders a template as a page; a template that fails to render is an internal error.
+pub fn render(status: StatusCode, t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, Html(FALLBACK.to_owned())).into_response()
+        }
+    }
+}
+
+pub fn ok(t: &impl Template) -> Response {
+    render(StatusCode::OK, t)
+}
+
+const FALLBACK: &str = "<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>系统错误</title><p>系统内部错误，请联系管理员。</p></html>";
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    l: Layout,
+    text: String,
+    back: bool,
+}
+
+fn message(status: StatusCode, session: Option<&Session>, heading: &'static str, text: String) -> Response {
+    let l = Layout::new(heading, session);
+    render(status, &MessagePage { l, text, back: true })
+}
+
+/// The Chinese 404 page: unknown pages and other tenants' objects alike.
+pub fn not_found(session: Option<&Session>) -> Response {
+    message(StatusCode::NOT_FOUND, session, "页面不存在", "您要找的页面不存在，或不在您的管辖范围内。".to_owned())
+}
+
+pub fn csrf_refused(session: Option<&Session>) -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        session,
+        "页面已过期",
+        "表单已过期或来自其他网站，未做任何修改。请返回并重新提交。".to_owned(),
+    )
+}
+
+/// A use case's refusal as a page of its own (for errors that belong to no form).
+pub fn failure(e: &AppError, session: Option<&Session>) -> Response {
+    let shown = i18n::error(e);
+    match e {
+        AppError::NotFound(_) => not_found(session),
+        AppError::Forbidden => message(StatusCode::FORBIDDEN, session, "无权访问", shown.text),
+        AppError::Internal(detail) => {
+            tracing::error!(%detail, "internal error");
+            message(StatusCode::INTERNAL_SERVER_ERROR, session, "系统错误", shown.text)
+        }
+        _ => message(StatusCode::UNPROCESSABLE_ENTITY, session, "操作未能完成", shown.text),
+    }
+}
+
+/// The fallback of the console's paths.
+pub async fn unknown_page() -> Response {
+    not_found(None)
+}
+
+/// Reads a use case's request type from form fields the way the JSON API reads it from a body,
+/// so that the console parses amounts, quantities and dates by the very same rules.
+/// Empty fields are left out (the API's optional fields).
+pub fn parse<T: DeserializeOwned>(fields: &[(&str, &str)]) -> Result<T, Errors> {
+    let mut map = serde_json::Map::new();
+    for (k, v) in fields {
+        let v = v.trim();
+        if !v.is_empty() {
+            map.insert((*k).to_owned(), serde_json::Value::String(v.to_owned()));
+        }
+    }
+    parse_value(serde_json::Value::Object(map))
+}
+
+pub fn parse_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, Errors> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.inner().to_string();
+        let field = if path == "." {
+            inner.strip_prefix("missing field `").and_then(|r| r.split('`').next()).map(str::to_owned)
+        } else {
+            Some(path)
+        };
+        Errors::one(i18n::show("invalid_field", field.as_deref(), &inner))
+    })
+}
+
+/// Percent-encodes a path and query for a `next=` parameter.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `GET /`: each role's home.
+pub async fn home(session: Session) -> Response {
+    let home = nav(&session.principal).into_iter().next().map_or_else(|| "/login".to_owned(), |l| l.href);
+    axum::response::Redirect::to(&home).into_response()
+}
+
+/// `Console` for handlers that need only the app.
+pub type State = axum::extract::State<Console>;

@@ -1,0 +1,360 @@
+//! The web console over HTTP (API.md "Web console"): log-in and log-out, session cookies, CSRF,
+//! sessions ended by disabling a user, every role's pages with exact figures, errors in Chinese
+//! next to their field with nothing changed, and other tenants' objects as a Chinese 404.
+
+use hezuo_tests::{Tenant, TestApp, db_tests, json};
+use reqwest::StatusCode;
+use reqwest::header::{LOCATION, SET_COOKIE};
+
+/// A browser without a browser: cookies kept, redirects not followed, the last page's CSRF
+/// token sent with every form.
+struct Visitor {
+    http: reqwest::Client,
+    base: String,
+    csrf: String,
+}
+
+fn csrf_of(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    Some(html[at..].split('"').next()?.to_owned())
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    cookies: Vec<String>,
+    html: String,
+}
+
+impl Visitor {
+    fn new(app: &TestApp) -> Visitor {
+        let http =
+            reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Visitor { http, base: app.base.clone(), csrf: String::new() }
+    }
+
+    async fn read(&mut self, res: reqwest::Response) -> Page {
+        let status = res.status();
+        let location = res.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_owned());
+        let cookies = res.headers().get_all(SET_COOKIE).iter().map(|c| c.to_str().unwrap().to_owned()).collect();
+        let html = res.text().await.unwrap();
+        if let Some(t) = csrf_of(&html) {
+            self.csrf = t;
+        }
+        Page { status, location, cookies, html }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let res = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
+        self.read(res).await
+    }
+
+    /// Posts a form with the CSRF token of the last page read.
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.csrf.clone();
+        let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+        form.extend_from_slice(fields);
+        let res = self.http.post(format!("{}{path}", self.base)).form(&form).send().await.unwrap();
+        self.read(res).await
+    }
+
+    async fn login(&mut self, username: &str, password: &str) -> Page {
+        let p = self.get("/login").await;
+        assert_eq!(p.status, StatusCode::OK);
+        self.post("/login", &[("username", username), ("password", password), ("next", "/")]).await
+    }
+}
+
+const PASSWORD: &str = "correct-horse-2026";
+
+async fn user(app: &TestApp, username: &str, role: &str, scope: (&str, i64)) -> i64 {
+    let mut body = json!({"username": username, "password": PASSWORD, "role": role});
+    if !scope.0.is_empty() {
+        body[scope.0] = json!(scope.1);
+    }
+    app.create("/api/v1/users", body).await
+}
+
+async fn staff_of(app: &TestApp, t: &Tenant, name: &str) -> Visitor {
+    user(app, name, "staff", ("station_id", t.station)).await;
+    let mut v = Visitor::new(app);
+    let p = v.login(name, PASSWORD).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    v
+}
+
+fn chinese_404(p: &Page) {
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    assert!(p.html.contains("lang=\"zh-CN\"") && p.html.contains("页面不存在"), "{}", p.html);
+}
+
+async fn log_in_and_out(app: TestApp) {
+    let t = app.tenant(1).await;
+    user(&app, "staff1", "staff", ("station_id", t.station)).await;
+    let mut v = Visitor::new(&app);
+
+    // No session: every page sends to the log-in form, which is in Chinese.
+    let p = v.get("/").await;
+    assert_eq!((p.status, p.location.as_deref()), (StatusCode::SEE_OTHER, Some("/login?next=/")));
+    let p = v.get(&format!("/stations/{}/products", t.station)).await;
+    assert_eq!(p.location.as_deref(), Some(format!("/login?next=/stations/{}/products", t.station).as_str()));
+    let p = v.get("/login").await;
+    assert!(
+        p.html.contains("<html lang=\"zh-CN\">")
+            && p.html.contains("name=\"username\"")
+            && p.html.contains("name=\"password\"")
+    );
+
+    // A form without the log-in cookie's token is refused and logs no one in.
+    let anon = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = anon
+        .post(format!("{}/login", app.base))
+        .form(&[("username", "staff1"), ("password", PASSWORD), ("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.headers().get(SET_COOKIE).is_none());
+
+    // A wrong password: 401, in Chinese, the username kept, no session.
+    let p = v.post("/login", &[("username", "staff1"), ("password", "wrong-password"), ("next", "/")]).await;
+    assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+    assert!(p.html.contains("用户名或密码错误") && p.html.contains("value=\"staff1\""), "{}", p.html);
+    assert!(!p.cookies.iter().any(|c| c.starts_with("hezuo_session=")));
+
+    // The right one: a session cookie that scripts cannot read, not Secure over plain http.
+    let p = v.post("/login", &[("username", "staff1"), ("password", PASSWORD), ("next", "/")]).await;
+    assert_eq!((p.status, p.location.as_deref()), (StatusCode::SEE_OTHER, Some("/")));
+    let session = p.cookies.iter().find(|c| c.starts_with("hezuo_session=")).expect("session cookie");
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax") && session.contains("Path=/"),
+        "{session}"
+    );
+    assert!(!session.contains("Secure"), "{session}");
+    let cookie = cookie_value(session);
+    assert_eq!(with_cookie(&app, &format!("/stations/{}/products", t.station), &cookie).await, StatusCode::OK);
+    let p = v.get("/").await;
+    assert_eq!(p.location.as_deref(), Some(format!("/stations/{}/products", t.station).as_str()));
+    let p = v.get(&format!("/stations/{}/products", t.station)).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.html.contains("退出") && p.html.contains("服务站工作人员"));
+    assert_eq!(p.cookies.len(), 0);
+    assert!(p.html.contains("action=\"/logout\""));
+
+    // Log-out needs the session's token too; then the session is gone.
+    let csrf = v.csrf.clone();
+    v.csrf = "0".repeat(32);
+    let p = v.post("/logout", &[]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert!(p.html.contains("页面已过期"));
+    assert_eq!(v.get(&format!("/stations/{}/products", t.station)).await.status, StatusCode::OK);
+    v.csrf = csrf;
+    let p = v.post("/logout", &[]).await;
+    assert_eq!((p.status, p.location.as_deref()), (StatusCode::SEE_OTHER, Some("/login")));
+    let p = v.get(&format!("/stations/{}/products", t.station)).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    // The token itself is deleted, not just the cookie.
+    let p = with_cookie(&app, &format!("/stations/{}/products", t.station), &cookie).await;
+    assert_eq!(p, StatusCode::SEE_OTHER);
+}
+
+/// The value of a `Set-Cookie: name=value; …`.
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().split_once('=').unwrap().1.to_owned()
+}
+
+/// A request that carries the session cookie by hand, whatever a browser would keep.
+async fn with_cookie(app: &TestApp, path: &str, session: &str) -> StatusCode {
+    let anon = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let res = anon
+        .get(format!("{}{path}", app.base))
+        .header("cookie", format!("hezuo_session={session}"))
+        .send()
+        .await
+        .unwrap();
+    res.status()
+}
+
+async fn disabling_a_user_ends_the_session(app: TestApp) {
+    let t = app.tenant(1).await;
+    let uid = user(&app, "staff1", "staff", ("station_id", t.station)).await;
+    let mut v = Visitor::new(&app);
+    assert_eq!(v.login("staff1", PASSWORD).await.status, StatusCode::SEE_OTHER);
+    let page = format!("/stations/{}/products", t.station);
+    assert_eq!(v.get(&page).await.status, StatusCode::OK);
+    let (s, _) =
+        app.patch(&format!("/api/v1/users/{uid}"), &app.admin, json!({"password": "another-password-1"})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v.get(&page).await.location.as_deref(), Some(format!("/login?next={page}").as_str()));
+    assert_eq!(v.login("staff1", "another-password-1").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(v.get(&page).await.status, StatusCode::OK);
+    let (s, _) = app.patch(&format!("/api/v1/users/{uid}"), &app.admin, json!({"disabled": true})).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v.get(&page).await.status, StatusCode::SEE_OTHER);
+}
+
+async fn staff_create_products_and_receive_lots(app: TestApp) {
+    let t = app.tenant(1).await;
+    let other = app.tenant(2).await;
+    let mut v = staff_of(&app, &t, "staff1").await;
+    let list = format!("/stations/{}/products", t.station);
+    assert_eq!(v.get(&format!("{list}/new")).await.status, StatusCode::OK);
+
+    // A bad price: 422, the message in Chinese next to the price field, nothing created.
+    let fields =
+        [("name", "阳山水蜜桃"), ("unit", "斤"), ("price", "0"), ("status", "listed"), ("low_stock_threshold", "20")];
+    let p = v.post(&format!("{list}/new"), &fields).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("<p class=\"error\" id=\"price-error\">价格必须大于 0</p>"), "{}", p.html);
+    assert!(p.html.contains("value=\"阳山水蜜桃\""), "the form keeps what was typed");
+    let (_, products) = app.get(&format!("/api/v1/stations/{}/products", t.station), &t.staff_token).await;
+    assert_eq!(products["items"].as_array().unwrap().len(), 0);
+    // Not a number at all: the same place, still nothing.
+    let p = v.post(&format!("{list}/new"), &[("name", "桃"), ("unit", "斤"), ("price", "十二元")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("id=\"price-error\">价格"), "{}", p.html);
+
+    // A good one.
+    let fields = [
+        ("name", "阳山水蜜桃"),
+        ("unit", "斤"),
+        ("price", "12.80"),
+        ("status", "listed"),
+        ("low_stock_threshold", "20"),
+    ];
+    let p = v.post(&format!("{list}/new"), &fields).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let loc = p.location.unwrap();
+    let id: i64 = loc.trim_start_matches("/products/").split('?').next().unwrap().parse().unwrap();
+    let (_, product) = app.get(&format!("/api/v1/products/{id}"), &t.staff_token).await;
+    assert_eq!((product["price"].as_str(), product["status"].as_str()), (Some("12.80"), Some("listed")));
+
+    // Listed with no stock: below its threshold, marked in words, not only colour.
+    let p = v.get(&list).await;
+    assert!(
+        p.html.contains("阳山水蜜桃") && p.html.contains("⚠ 库存不足") && p.html.contains("0.000 斤"),
+        "{}",
+        p.html
+    );
+
+    // Receive a lot from a member household: the households offered are the cooperative's.
+    let form = v.get(&format!("/products/{id}/lots/new")).await;
+    assert!(form.html.contains("农户1-0") && form.html.contains("农户1-1") && !form.html.contains("农户2-0"));
+    let h = t.households[0].to_string();
+    let p = v
+        .post(&format!("/products/{id}/lots/new"), &[("household_id", &h), ("quantity", "-3"), ("floor_price", "8.00")])
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("id=\"quantity-error\">数量"), "{}", p.html);
+    let foreign = other.households[0].to_string();
+    let p = v
+        .post(
+            &format!("/products/{id}/lots/new"),
+            &[("household_id", &foreign), ("quantity", "50"), ("floor_price", "8.00")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("id=\"household_id-error\">农户"), "{}", p.html);
+    let p = v
+        .post(&format!("/products/{id}/lots/new"), &[("household_id", &h), ("quantity", "50"), ("floor_price", "8.00")])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let (_, product) = app.get(&format!("/api/v1/products/{id}"), &t.staff_token).await;
+    assert_eq!(product["stock"], "50.000");
+    let p = v.get(&format!("/products/{id}")).await;
+    assert!(p.html.contains("<strong id=\"stock\">50.000 斤</strong>") && p.html.contains("农户1-0"), "{}", p.html);
+    assert!(!v.get(&list).await.html.contains("⚠ 库存不足"));
+
+    // Edit: a bad change is refused in place and changes nothing.
+    let p = v
+        .post(
+            &format!("/products/{id}"),
+            &[("name", "阳山水蜜桃"), ("unit", "斤"), ("price", "-1"), ("status", "listed")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("id=\"price-error\">价格"));
+    let p = v
+        .post(
+            &format!("/products/{id}"),
+            &[("name", "阳山水蜜桃（精品）"), ("unit", "斤"), ("price", "15.00"), ("status", "listed")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER);
+    let (_, product) = app.get(&format!("/api/v1/products/{id}"), &t.staff_token).await;
+    assert_eq!((product["name"].as_str(), product["price"].as_str()), (Some("阳山水蜜桃（精品）"), Some("15.00")));
+
+    // A form of another site (no token, or a wrong one) changes nothing.
+    v.csrf = "f".repeat(32);
+    let p = v
+        .post(&format!("/products/{id}"), &[("name", "改名"), ("unit", "斤"), ("price", "1.00"), ("status", "listed")])
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    let (_, product) = app.get(&format!("/api/v1/products/{id}"), &t.staff_token).await;
+    assert_eq!(product["price"], "15.00");
+
+    // Staff of another station: this station's product and list are a Chinese 404.
+    let mut stranger = staff_of(&app, &other, "staff2").await;
+    chinese_404(&stranger.get(&format!("/products/{id}")).await);
+    chinese_404(&stranger.get(&list).await);
+    chinese_404(&stranger.get(&format!("/products/{id}/lots/new")).await);
+    let p = stranger
+        .post(&format!("/products/{id}/lots/new"), &[("household_id", &h), ("quantity", "5"), ("floor_price", "1")])
+        .await;
+    chinese_404(&p);
+    let (_, product) = app.get(&format!("/api/v1/products/{id}"), &t.staff_token).await;
+    assert_eq!(product["stock"], "50.000");
+    // Pages of other roles are refused in Chinese.
+    let p = stranger.get(&format!("/villages/{}/revenue", other.village)).await;
+    assert_eq!(p.status, StatusCode::OK, "staff read their station's village's revenue");
+    let p = stranger.get("/statements").await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert!(p.html.contains("无权访问"));
+}
+
+async fn unknown_pages_are_chinese_and_the_api_stays_json(app: TestApp) {
+    let mut v = Visitor::new(&app);
+    chinese_404(&v.get("/no/such/page").await);
+    let (s, body) = app.get("/api/v1/no-such-thing", &app.admin).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "not_found");
+    let p = v.get("/login").await;
+    let css = p.html.split("href=\"/assets/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let res = app.http.get(format!("{}/assets/{css}", app.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(res.headers()["content-type"], "text/css; charset=utf-8");
+    assert_eq!(
+        app.http.get(format!("{}/assets/console.css", app.base)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let res = app.http.get(format!("{}/login", app.base)).send().await.unwrap();
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("default-src 'self'") && csp.contains("script-src 'self'"), "{csp}");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+}
+
+db_tests!(
+    log_in_and_out,
+    disabling_a_user_ends_the_session,
+    staff_create_products_and_receive_lots,
+    unknown_pages_are_chinese_and_the_api_stays_json,
+);
+
+/// Sessions expire like login tokens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_expire_like_login_tokens() {
+    let app = TestApp::spawn_with(hezuo_tests::Db::Sqlite, |c| c.login_token_ttl = std::time::Duration::from_secs(1))
+        .await
+        .unwrap();
+    let t = app.tenant(1).await;
+    user(&app, "staff1", "staff", ("station_id", t.station)).await;
+    let mut v = Visitor::new(&app);
+    let p = v.login("staff1", PASSWORD).await;
+    let cookie = cookie_value(p.cookies.iter().find(|c| c.starts_with("hezuo_session=")).unwrap());
+    let page = format!("/stations/{}/products", t.station);
+    assert_eq!(with_cookie(&app, &page, &cookie).await, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    // The browser would have dropped the cookie; the server refuses it anyway.
+    assert_eq!(with_cookie(&app, &page, &cookie).await, StatusCode::SEE_OTHER);
+}
