@@ -319,7 +319,7 @@ async fn unknown_pages_are_chinese_and_the_api_stays_json(app: TestApp) {
     assert_eq!(s, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["code"], "not_found");
     let p = v.get("/login").await;
-    let css = p.html.split("href=\"/assets/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let css = p.html.split("rel=\"stylesheet\" href=\"/assets/").nth(1).unwrap().split('"').next().unwrap().to_owned();
     let res = app.http.get(format!("{}/assets/{css}", app.base)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
@@ -333,13 +333,6 @@ async fn unknown_pages_are_chinese_and_the_api_stays_json(app: TestApp) {
     assert!(csp.contains("default-src 'self'") && csp.contains("script-src 'self'"), "{csp}");
     assert_eq!(res.headers()["cache-control"], "no-store");
 }
-
-db_tests!(
-    log_in_and_out,
-    disabling_a_user_ends_the_session,
-    staff_create_products_and_receive_lots,
-    unknown_pages_are_chinese_and_the_api_stays_json,
-);
 
 /// Sessions expire like login tokens.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -358,3 +351,192 @@ async fn sessions_expire_like_login_tokens() {
     // The browser would have dropped the cookie; the server refuses it anyway.
     assert_eq!(with_cookie(&app, &page, &cookie).await, StatusCode::SEE_OTHER);
 }
+
+/// A listed product with a lot of 100 from the tenant's first household, and one taobao order of it.
+async fn one_sale(app: &TestApp, t: &Tenant, ext: &str) -> i64 {
+    let (s, p) = app
+        .post(
+            &format!("/api/v1/stations/{}/products", t.station),
+            &t.staff_token,
+            json!({"name": "大米", "unit": "kg", "price": "10.00", "status": "listed"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let pid = p["id"].as_i64().unwrap();
+    let (s, _) = app
+        .post(
+            &format!("/api/v1/products/{pid}/lots"),
+            &t.staff_token,
+            json!({"household_id": t.households[0], "quantity": "100", "floor_price": "5.00"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, o) = app
+        .post(
+            "/api/v1/orders",
+            &t.staff_token,
+            json!({"station_id": t.station, "channel": "taobao", "external_id": ext, "placed_at": "2026-03-10T09:00:00+08:00",
+                   "lines": [{"product_id": pid, "quantity": "10", "unit_price": "10.00"}]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    o["id"].as_i64().unwrap()
+}
+
+async fn village_income_chart_print_and_member_accounts(app: TestApp) {
+    app.set_time(Some("2026-03-20T10:00:00+08:00"));
+    let t = app.tenant(1).await;
+    let other = app.tenant(2).await;
+    one_sale(&app, &t, "TB-1").await; // 100.00 gross, fee 5.00, the collective's 5 % of 95.00: 4.75
+    user(&app, "cun1", "village", ("village_id", t.village)).await;
+    let mut v = Visitor::new(&app);
+    assert_eq!(v.login("cun1", PASSWORD).await.location.as_deref(), Some("/"));
+    let home = format!("/villages/{}/revenue", t.village);
+    assert_eq!(v.get("/").await.location.as_deref(), Some(home.as_str()));
+
+    let p = v.get(&format!("{home}?year=2026")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.html.contains("id=\"income-chart\"") && p.html.contains("role=\"img\""), "{}", p.html);
+    assert!(p.html.contains("<th scope=\"row\">2026-03</th><td class=\"num\">4.75</td><td class=\"num\">0.00</td><td class=\"num\">0.00</td><td class=\"num\">4.75</td>"), "{}", p.html);
+    assert!(p.html.contains("薄弱村：低于目标") && p.html.contains("<strong id=\"target\">100000.00 元</strong>"));
+    let chart = p
+        .html
+        .split("data-chart=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"");
+    let chart: serde_json::Value = serde_json::from_str(&chart).unwrap();
+    assert_eq!(chart["sales_share"][2], "4.75", "the chart's data are the table's: {chart}");
+    assert_eq!(chart["target"][0], "100000.00");
+
+    // Other income: a bad amount is refused next to its field, nothing recorded.
+    let bad = [("date", "2026-03-05"), ("amount", "0"), ("category", "rent"), ("note", "厂房租金")];
+    let p = v.post(&format!("/villages/{}/income", t.village), &bad).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("id=\"amount-error\">金额必须大于 0</p>"), "{}", p.html);
+    let p = v
+        .post(
+            &format!("/villages/{}/income", t.village),
+            &[("date", "2026-03-05"), ("amount", "100"), ("category", "subsidy"), ("note", "补助")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("id=\"category-error\">类别须为租赁、服务、投资收益或其他经营"), "{}", p.html);
+    let (_, list) = app.get(&format!("/api/v1/villages/{}/income?year=2026", t.village), &t.village_token).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 0);
+    let good = [
+        ("date", "2026-03-05"),
+        ("amount", "1200.00"),
+        ("category", "rent"),
+        ("note", "厂房租金"),
+        ("covers_from", "2026-01"),
+        ("covers_to", "2026-12"),
+    ];
+    let p = v.post(&format!("/villages/{}/income", t.village), &good).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let p = v.get(&format!("{home}?year=2026")).await;
+    assert!(p.html.contains("<th scope=\"row\">2026-03</th><td class=\"num\">4.75</td><td class=\"num\">0.00</td><td class=\"num\">100.00</td><td class=\"num\">104.75</td>"), "{}", p.html);
+    assert!(p.html.contains("<strong id=\"total\">1204.75 元</strong>"), "{}", p.html);
+
+    // The print view: A4, the village and the period at the top of every page.
+    let p = v.get(&format!("/villages/{}/print?year=2026", t.village)).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.html.contains("@top-center { content: \"桃源村1（320206103201）· 2026 年 1 月至 12 月集体经营收入\""),
+        "{}",
+        p.html
+    );
+
+    // Households and a member account that closes on the ledger: 95.00 × 0.70 = 66.50.
+    let p = v.get(&format!("/villages/{}/households", t.village)).await;
+    assert!(p.html.contains("农户1-0") && p.html.contains(&format!("/households/{}/statement", t.households[0])));
+    let p = v.get(&format!("/households/{}/statement?from=2026-01-01&to=2026-12-31", t.households[0])).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(p.html.contains("<strong id=\"closing\">66.50 元</strong>") && p.html.contains("TB-1"), "{}", p.html);
+    let p = v.get(&format!("/households/{}/statement?from=2026-12-31&to=2026-01-01", t.households[0])).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("class=\"error\""), "{}", p.html);
+
+    // Another village's pages and households are not found.
+    chinese_404(&v.get(&format!("/villages/{}/revenue", other.village)).await);
+    chinese_404(&v.get(&format!("/households/{}/statement", other.households[0])).await);
+    let p = v.post(&format!("/villages/{}/income", other.village), &good).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+}
+
+async fn alliance_uploads_a_statement_and_resolves_an_item(app: TestApp) {
+    app.set_time(Some("2026-03-20T10:00:00+08:00"));
+    let t = app.tenant(1).await;
+    one_sale(&app, &t, "TB-1").await; // books expect 95.00
+    user(&app, "lianmeng1", "alliance", ("alliance_id", t.alliance)).await;
+    let mut v = Visitor::new(&app);
+    assert_eq!(v.login("lianmeng1", PASSWORD).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(v.get("/").await.location.as_deref(), Some("/stations"));
+    assert!(v.get("/stations").await.html.contains("服务站1"));
+    let p = v.get("/statements").await;
+    assert!(p.html.contains("enctype=\"multipart/form-data\"") && p.html.contains("value=\"taobao\""));
+
+    const STATEMENT: &str = "external_id,kind,amount,fee,settled_at\nTB-1,sale,100.00,6.00,2026-03-11 10:00:00\nX-9,sale,20.00,1.00,2026-03-11 11:00:00\n";
+    let (http, base) = (v.http.clone(), v.base.clone());
+    let send = |csrf: String, channel: &'static str, body: &'static str| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf)
+            .text("channel", channel)
+            .text("format", "generic")
+            .part("file", reqwest::multipart::Part::bytes(body.as_bytes().to_vec()).file_name("taobao.csv"));
+        http.post(format!("{base}/statements")).multipart(form).send()
+    };
+    // A channel of no one: the error is beside the channel field and nothing is imported.
+    let res = send(v.csrf.clone(), "pinduoduo", "external_id,kind\n").await.unwrap();
+    let p = v.read(res).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("id=\"channel-error\">"), "{}", p.html);
+    let res = send("forged".into(), "taobao", STATEMENT).await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let (_, list) = app.get("/api/v1/reconciliation/statements", &t.alliance_token).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 0);
+
+    let res = send(v.csrf.clone(), "taobao", STATEMENT).await.unwrap();
+    let p = v.read(res).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let page = p.location.unwrap();
+    let p = v.get(&page).await;
+    // TB-1: 94.00 against 95.00; X-9: 19.00 not in the books.
+    assert!(p.html.contains("<th scope=\"row\"><a href=\"") && p.html.contains("金额不符</a></th><td class=\"num\">1</td><td class=\"num\">94.00</td><td class=\"num\">95.00</td><td class=\"num\">-1.00</td>"), "{}", p.html);
+    assert!(p.html.contains("账上没有</a></th><td class=\"num\">1</td><td class=\"num\">19.00</td>"), "{}", p.html);
+
+    let id = p.html.split("action=\"/items/").nth(1).unwrap().split('/').next().unwrap().to_owned();
+    let sid = page.trim_start_matches("/statements/").to_owned();
+    let p = v.post(&format!("/items/{id}/resolve"), &[("note", ""), ("statement_id", &sid)]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains(&format!("id=\"note-{id}-error\">")), "{}", p.html);
+    let p = v.post(&format!("/items/{id}/resolve"), &[("note", "平台多扣 1 元，已申诉"), ("statement_id", &sid)]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    assert!(v.get(&page).await.html.contains("已处理：平台多扣 1 元，已申诉"));
+
+    let res = v.http.get(format!("{}{page}/items.csv", v.base)).send().await.unwrap();
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = res.text().await.unwrap();
+    assert!(csv.contains("TB-1") && csv.contains("X-9"), "{csv}");
+    let res = v.http.get(format!("{}{page}/items.xlsx", v.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(&res.bytes().await.unwrap()[..2], b"PK");
+
+    // The ranking: the tenant's village, weak.
+    let p = v.get("/villages?year=2026").await;
+    assert!(p.html.contains("桃源村1") && p.html.contains("<strong class=\"tag-weak\">薄弱村</strong>"), "{}", p.html);
+    assert!(p.html.contains("<strong>1</strong> 个，共 1 个村"), "{}", p.html);
+}
+
+db_tests!(
+    log_in_and_out,
+    disabling_a_user_ends_the_session,
+    staff_create_products_and_receive_lots,
+    unknown_pages_are_chinese_and_the_api_stays_json,
+    village_income_chart_print_and_member_accounts,
+    alliance_uploads_a_statement_and_resolves_an_item,
+);

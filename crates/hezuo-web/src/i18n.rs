@@ -176,7 +176,7 @@ mod tests {
         assert_eq!(s.field.as_deref(), Some("price"));
         assert_eq!(s.text, "价格必须大于 0");
         let s = error(&AppError::invalid("lines[0].quantity", "something new"));
-        assert_eq!(s.field.as_deref(), Some("lines[0].quantity"));
+        assert_eq!(s.field.as_deref(), Some("quantity"), "forms name their fields by the last segment");
         assert_eq!(s.text, "数量填写有误（something new）");
     }
 

@@ -42,10 +42,9 @@ fn link(href: impl Into<String>, label: &'static str) -> NavLink {
 /// Each role's navigation: its home first.
 fn nav(p: &Principal) -> Vec<NavLink> {
     match *p {
-        Principal::Staff { station_id, .. } => vec![
+        Principal::Staff { station_id, village_id, .. } => vec![
             link(format!("/stations/{station_id}/products"), "商品与库存"),
-            link(format!("/stations/{station_id}/orders"), "订单"),
-            link(format!("/stations/{station_id}/import"), "批量导入"),
+            link(format!("/villages/{village_id}/revenue"), "本村集体收入"),
         ],
         Principal::Alliance { .. } => {
             vec![link("/stations", "服务站"), link("/statements", "平台对账"), link("/villages", "村集体收入排名")]
@@ -54,12 +53,9 @@ fn nav(p: &Principal) -> Vec<NavLink> {
             link(format!("/villages/{village_id}/revenue"), "集体经营收入"),
             link(format!("/villages/{village_id}/households"), "农户成员账户"),
         ],
-        Principal::Admin => vec![
-            link("/stations", "服务站"),
-            link("/statements", "平台对账"),
-            link("/villages", "村集体收入排名"),
-            link("/cooperatives", "合作社结账"),
-        ],
+        Principal::Admin => {
+            vec![link("/stations", "服务站"), link("/statements", "平台对账"), link("/villages", "村集体收入排名")]
+        }
     }
 }
 
@@ -85,6 +81,10 @@ impl Layout {
             charts: false,
             print: false,
         }
+    }
+
+    pub fn icon(&self) -> String {
+        assets::url("favicon.svg")
     }
 
     pub fn echarts(&self) -> String {
