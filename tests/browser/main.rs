@@ -147,8 +147,26 @@ impl Run<'_> {
         e.send_keys(text).await.unwrap();
     }
 
+    /// Clicks what leads to another page, and waits for that page: a click may return while
+    /// the form is still being sent.
     async fn click(&self, id: &str) {
-        self.c.find(Locator::Id(id)).await.unwrap().click().await.unwrap();
+        self.navigate(Locator::Id(id)).await;
+    }
+
+    async fn navigate(&self, what: Locator<'_>) {
+        self.c.execute("window.hezuoOldPage = true;", vec![]).await.unwrap();
+        self.c.find(what).await.unwrap().click().await.unwrap();
+        for _ in 0..200 {
+            let done = self
+                .c
+                .execute("return window.hezuoOldPage === undefined && document.readyState === 'complete';", vec![])
+                .await
+                .unwrap_or(json!(false));
+            if done == json!(true) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         self.checked().await;
     }
 
@@ -164,8 +182,7 @@ impl Run<'_> {
         self.go("/login").await;
         self.fill("username", username).await;
         self.fill("password", PASSWORD).await;
-        self.c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
-        self.checked().await;
+        self.navigate(Locator::Css("form button[type=submit]")).await;
         assert_ne!(self.path().await, "/login", "{username} logged in");
     }
 
@@ -243,12 +260,24 @@ async fn every_role_does_its_work(db: Db) {
     client.find(Locator::Css("#channel option[value=taobao]")).await.unwrap().click().await.unwrap();
     client.find(Locator::Id("file")).await.unwrap().send_keys(file.to_str().unwrap()).await.unwrap();
     r.click("upload").await;
+    // The upload may still be under way when the click returns: wait for the statement's page
+    // (or an error) before the file goes.
+    let mut tries = 0;
+    while !r.path().await.starts_with("/statements/") && tries < 100 {
+        if client.find(Locator::Css("p.error")).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        tries += 1;
+    }
+    r.checked().await;
+    let at = r.path().await;
+    let body = client.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
     std::fs::remove_file(&file).ok();
-    assert!(r.path().await.starts_with("/statements/"));
+    assert!(at.starts_with("/statements/"), "the upload went to {at}: {body}");
     let note = client.find(Locator::Css("form.resolve input[name=note]")).await.unwrap();
     note.send_keys("不是本联盟的订单，已告知平台").await.unwrap();
-    client.find(Locator::Css("form.resolve button")).await.unwrap().click().await.unwrap();
-    r.checked().await;
+    r.navigate(Locator::Css("form.resolve button")).await;
     let items = r.text("items").await;
     assert!(items.contains("已处理：不是本联盟的订单，已告知平台"), "{items}");
     r.screenshot("alliance").await;
