@@ -1,6 +1,6 @@
 //! The alliance (and admins): stations, platform statements and their items, the village ranking.
 
-use super::{Errors, Layout, State, failure, ok, render};
+use super::{Errors, Layout, State, YearQuery, failure, ok, render};
 use crate::pages::staff::all_pages;
 use crate::pages::village::growth_text;
 use crate::session::Session;
@@ -198,7 +198,7 @@ async fn statement_page(
         Ok(s) => s,
         Err(e) => return failure(&e, Some(session)),
     };
-    let filter = ItemFilter { status: Some(status.trim().to_owned()).filter(|s| !s.is_empty()) };
+    let filter = ItemFilter { status: super::optional(&status) };
     let items = match all_pages(ITEMS_SHOWN, |page| c.app.statement_items(p, id, &filter, page)).await {
         Ok(i) => i,
         Err(e) => return failure(&e, Some(session)),
@@ -240,7 +240,7 @@ pub async fn download(
     Path((id, file)): Path<(i64, String)>,
     Query(q): Query<ItemQuery>,
 ) -> Response {
-    let filter = ItemFilter { status: Some(q.status.trim().to_owned()).filter(|s| !s.is_empty()) };
+    let filter = ItemFilter { status: super::optional(&q.status) };
     let (ext, content_type) = match file.as_str() {
         "items.csv" => ("csv", "text/csv; charset=utf-8"),
         "items.xlsx" => ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -304,12 +304,6 @@ pub async fn resolve(
     }
 }
 
-#[derive(Deserialize, Default)]
-pub struct YearQuery {
-    #[serde(default)]
-    year: String,
-}
-
 #[derive(Template)]
 #[template(path = "alliance/ranking.html")]
 struct RankingPage {
@@ -326,12 +320,10 @@ impl RankingPage {
 
 /// `GET /villages?year=`: every village of the scope ranked, 薄弱村 marked.
 pub async fn ranking(axum::extract::State(c): State, session: Session, Query(q): Query<YearQuery>) -> Response {
-    let year = Some(q.year.trim()).filter(|y| !y.is_empty());
-    match c.app.village_ranking(&session.principal, year).await {
+    match c.app.village_ranking(&session.principal, super::optional(&q.year).as_deref()).await {
         Ok(r) => {
-            let this_year = chrono::Datelike::year(&c.app.now().with_timezone(&c.app.config.timezone));
             let l = session.layout(format!("{} 年村集体经营收入排名", r.year));
-            ok(&RankingPage { l, years: (this_year - 4..=this_year).rev().collect(), r })
+            ok(&RankingPage { l, years: super::recent_years(&c), r })
         }
         Err(e) => failure(&e, Some(&session)),
     }

@@ -222,6 +222,24 @@ pub fn parse_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, Error
     })
 }
 
+/// A query or form field as the use cases take it: trimmed, and absent when empty.
+pub fn optional(s: &str) -> Option<String> {
+    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// The years a page offers to choose from: this one (on the business clock) and four before.
+pub fn recent_years(c: &Console) -> Vec<i32> {
+    let this_year = chrono::Datelike::year(&c.app.now().with_timezone(&c.app.config.timezone));
+    (this_year - 4..=this_year).rev().collect()
+}
+
+/// `?year=`, empty meaning this year.
+#[derive(serde::Deserialize, Default)]
+pub struct YearQuery {
+    #[serde(default)]
+    pub year: String,
+}
+
 /// Percent-encodes a path and query for a `next=` parameter.
 pub fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

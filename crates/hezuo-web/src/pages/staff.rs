@@ -80,10 +80,7 @@ pub async fn products(
         Ok(s) => s,
         Err(e) => return failure(&e, Some(&session)),
     };
-    let filter = ProductFilter {
-        status: hezuo_catalog::ProductStatus::parse(&q.status),
-        q: Some(q.q.trim().to_owned()).filter(|s| !s.is_empty()),
-    };
+    let filter = ProductFilter { status: hezuo_catalog::ProductStatus::parse(&q.status), q: super::optional(&q.q) };
     let products = all_pages(5_000, |page| c.app.list_products(p, station_id, &filter, page)).await;
     let low = c.app.low_stock(p, station_id).await;
     let (products, low) = match (products, low) {

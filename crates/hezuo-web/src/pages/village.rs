@@ -1,7 +1,7 @@
 //! Villages: collective income against the target (chart and table), other income, the
 //! households' member accounts, and the print view.
 
-use super::{Errors, Layout, State, failure, ok, parse, render};
+use super::{Errors, Layout, State, YearQuery, failure, ok, parse, render};
 use crate::pages::staff::all_pages;
 use crate::session::Session;
 use askama::Template;
@@ -31,12 +31,6 @@ pub fn growth_text(g: Option<rust_decimal::Decimal>) -> String {
             if pct.is_sign_negative() { format!("{pct}%") } else { format!("+{pct}%") }
         }
     }
-}
-
-#[derive(Deserialize, Default)]
-pub struct YearQuery {
-    #[serde(default)]
-    year: String,
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -117,8 +111,7 @@ async fn revenue_page(
     status: StatusCode,
 ) -> Response {
     let p = &session.principal;
-    let year = Some(year.trim()).filter(|y| !y.is_empty());
-    let r = match c.app.village_revenue(p, village_id, year).await {
+    let r = match c.app.village_revenue(p, village_id, super::optional(year).as_deref()).await {
         Ok(r) => r,
         Err(e) => return failure(&e, Some(session)),
     };
@@ -131,7 +124,6 @@ async fn revenue_page(
         Ok(c) => c,
         Err(e) => return failure(&e, Some(session)),
     };
-    let this_year = chrono::Datelike::year(&c.app.now().with_timezone(&c.app.config.timezone));
     let mut l = session.layout(format!("{} {} 年集体经营收入", r.village.name, r.year));
     l.charts = true;
     render(
@@ -145,7 +137,7 @@ async fn revenue_page(
             f,
             errors: errors.within(INCOME_FIELDS),
             categories: CATEGORIES,
-            years: (this_year - 4..=this_year).rev().collect(),
+            years: super::recent_years(c),
             r,
         },
     )
@@ -256,8 +248,7 @@ pub async fn print(
     Path(id): Path<i64>,
     Query(q): Query<YearQuery>,
 ) -> Response {
-    let year = Some(q.year.trim()).filter(|y| !y.is_empty());
-    let r = match c.app.village_revenue(&session.principal, id, year).await {
+    let r = match c.app.village_revenue(&session.principal, id, super::optional(&q.year).as_deref()).await {
         Ok(r) => r,
         Err(e) => return failure(&e, Some(&session)),
     };
@@ -331,8 +322,7 @@ pub async fn statement(
     Query(q): Query<RangeQuery>,
 ) -> Response {
     let p = &session.principal;
-    let opt = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-    let (from, to) = (opt(&q.from), opt(&q.to));
+    let (from, to) = (super::optional(&q.from), super::optional(&q.to));
     let (account, errors) = match c.app.member_account(p, id, from.as_deref(), to.as_deref()).await {
         Ok(a) => (a, Errors::default()),
         Err(e @ AppError::Invalid { .. }) => match c.app.member_account(p, id, None, None).await {
