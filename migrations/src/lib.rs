@@ -13,6 +13,7 @@ mod m20261128_000006_reconciliation;
 mod m20261129_000007_striped_sums;
 mod m20261201_000008_staging_and_logins;
 mod m20261202_000009_reports;
+mod m20261203_000010_part_dates_and_sku;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_striped_sums::Migration),
             Box::new(m20261201_000008_staging_and_logins::Migration),
             Box::new(m20261202_000009_reports::Migration),
+            Box::new(m20261203_000010_part_dates_and_sku::Migration),
         ]
     }
 }

@@ -37,6 +37,11 @@ async fn upload(app: &TestApp, path: &str, token: &str, content_type: &str, body
     (status, res.json().await.unwrap())
 }
 
+/// The line and field of every row an import rejected.
+fn rejected_rows(v: &Value) -> Vec<(i64, Option<&str>)> {
+    v["error"]["rows"].as_array().unwrap().iter().map(|r| (r["line"].as_i64().unwrap(), r["field"].as_str())).collect()
+}
+
 async fn products_are_listed_searched_and_validated(app: TestApp) {
     let t = app.tenant(1).await;
     let peach = product(
@@ -125,12 +130,12 @@ async fn products_are_listed_searched_and_validated(app: TestApp) {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("id,name,unit,price,status,category,stock,low_stock_threshold,description,image_urls")
+        Some("id,name,unit,sku,price,status,category,stock,low_stock_threshold,description,image_urls")
     );
     assert_eq!(
         lines.next(),
         Some(
-            format!("{peach},阳山水蜜桃,斤,16.00,delisted,鲜果,0.000,50.000,,https://img.example.cn/peach.jpg")
+            format!("{peach},阳山水蜜桃,斤,,16.00,delisted,鲜果,0.000,50.000,,https://img.example.cn/peach.jpg")
                 .as_str()
         )
     );
@@ -373,12 +378,7 @@ async fn imports_are_all_or_nothing(app: TestApp) {
     let bad = "name,unit,price,status\n阳山水蜜桃,斤,15.80,listed\n,斤,1,\n白凤桃,斤,abc,\n黄桃,斤,1,sold\n好桃,斤,2\n\"带\n换行\",斤,0,\n";
     let (s, v) = upload(&app, &products, &t.staff_token, "text/csv", bad.as_bytes().to_vec()).await;
     assert_eq!((s, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "import_rejected"), "{v}");
-    let rows: Vec<(i64, Option<&str>)> = v["error"]["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r["line"].as_i64().unwrap(), r["field"].as_str()))
-        .collect();
+    let rows = rejected_rows(&v);
     assert_eq!(rows, vec![(3, Some("name")), (4, Some("price")), (5, Some("status")), (6, None), (7, Some("name"))]);
     assert_eq!(count_at(&app, &list, &t.staff_token).await, 0, "nothing imported");
 
@@ -416,12 +416,7 @@ async fn imports_are_all_or_nothing(app: TestApp) {
     );
     let (s, v) = upload(&app, &lots, &t.staff_token, "text/csv", file.into_bytes()).await;
     assert_eq!((s, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "import_rejected"), "{v}");
-    let rows: Vec<(i64, Option<&str>)> = v["error"]["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r["line"].as_i64().unwrap(), r["field"].as_str()))
-        .collect();
+    let rows = rejected_rows(&v);
     assert_eq!(rows, vec![(3, Some("household_id")), (4, Some("product_name")), (5, Some("quantity"))]);
     assert_eq!(stock(&app, &t, peach).await, "0.000");
 
@@ -496,6 +491,55 @@ async fn low_stock_lists_listed_products_below_threshold(app: TestApp) {
     assert_eq!(v["items"][0]["stock"], "9.999");
 }
 
+/// The merchant code (商家编码) is unique per station: a repeat is 409 and changes nothing,
+/// another station may use it, blank clears it, and an import names every row that repeats it.
+async fn merchant_codes_are_unique_per_station(app: TestApp) {
+    let t = app.tenant(1).await;
+    let u = app.tenant(2).await;
+    let peach =
+        product(&app, &t, json!({"name": "阳山水蜜桃", "unit": "斤", "price": "15.80", "sku": " TAO-001 "})).await;
+    let (_, v) = app.get(&format!("/api/v1/products/{peach}"), &t.staff_token).await;
+    assert_eq!(v["sku"], "TAO-001");
+    let path = format!("/api/v1/stations/{}/products", t.station);
+    let (s, v) = app
+        .post(&path, &t.staff_token, json!({"name": "白凤桃", "unit": "斤", "price": "9.90", "sku": "TAO-001"}))
+        .await;
+    assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "already_exists"), "{v}");
+    assert_eq!(v["error"]["message"], "another product of the station has this sku");
+    let (_, v) = app.get(&format!("{path}?limit=500"), &t.staff_token).await;
+    assert_eq!(v["items"].as_array().unwrap().len(), 1, "the refused product was not created");
+    let (s, v) = app
+        .post(&path, &t.staff_token, json!({"name": "白凤桃", "unit": "斤", "price": "9.90", "sku": "TAO 002"}))
+        .await;
+    assert_eq!((s, v["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("sku")), "{v}");
+    let other = product(&app, &u, json!({"name": "水蜜桃", "unit": "斤", "price": "15.80", "sku": "TAO-001"})).await;
+    assert_ne!(other, peach);
+
+    let pear = product(&app, &t, json!({"name": "梨", "unit": "斤", "price": "5", "sku": "LI-1"})).await;
+    let (s, v) = app.patch(&format!("/api/v1/products/{pear}"), &t.staff_token, json!({"sku": "TAO-001"})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let (_, v) = app.get(&format!("/api/v1/products/{pear}"), &t.staff_token).await;
+    assert_eq!(v["sku"], "LI-1");
+    let (s, v) = app.patch(&format!("/api/v1/products/{pear}"), &t.staff_token, json!({"sku": ""})).await;
+    assert_eq!((s, &v["sku"]), (StatusCode::OK, &Value::Null), "{v}");
+
+    let import = format!("/api/v1/stations/{}/products:import", t.station);
+    let file = "name,unit,price,商家编码\n枣,斤,8,ZAO-1\n杏,斤,6,TAO-001\n李,斤,4,ZAO-1\n柿,斤,3,\n";
+    let (s, v) = upload(&app, &import, &t.staff_token, "text/csv", file.as_bytes().to_vec()).await;
+    assert_eq!((s, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "import_rejected"), "{v}");
+    let rows = rejected_rows(&v);
+    assert_eq!(rows, vec![(3, Some("sku")), (4, Some("sku"))]);
+    let (_, v) = app.get(&format!("{path}?limit=500"), &t.staff_token).await;
+    assert_eq!(v["items"].as_array().unwrap().len(), 2, "nothing imported");
+    let file = "name,unit,price,sku\n枣,斤,8,ZAO-1\n柿,斤,3,\n";
+    let (s, v) = upload(&app, &import, &t.staff_token, "text/csv", file.as_bytes().to_vec()).await;
+    assert_eq!((s, v["imported"].as_i64()), (StatusCode::CREATED, Some(2)), "{v}");
+    let res = app.http.get(format!("{}{path}?format=csv", app.base)).bearer_auth(&t.staff_token).send().await.unwrap();
+    let text = res.text().await.unwrap();
+    assert!(text.lines().next().unwrap().starts_with("id,name,unit,sku,price,"), "{text}");
+    assert!(text.contains(",枣,斤,ZAO-1,8.00,"), "{text}");
+}
+
 db_tests!(
     products_are_listed_searched_and_validated,
     lots_adjustments_and_traceability,
@@ -503,4 +547,5 @@ db_tests!(
     catalog_objects_are_scoped,
     imports_are_all_or_nothing,
     low_stock_lists_listed_products_below_threshold,
+    merchant_codes_are_unique_per_station,
 );

@@ -215,6 +215,7 @@ async fn seed_catalog(app: &App, stations: &[Station], households: &[Household])
                 CreateProduct {
                     name: (*name).into(),
                     unit: (*unit).into(),
+                    sku: Some(format!("HZ-{:03}", i + 1)),
                     price,
                     status: Some(if i % 10 == 9 { ProductStatus::Draft } else { ProductStatus::Listed }),
                     category: Some((*category).into()),

@@ -67,6 +67,7 @@ const UNIQUE_KEYS: &[(&str, &str, &str)] = &[
         "rule_versions.cooperative_id, rule_versions.effective_from",
         "a rule version with this effective_from already exists",
     ),
+    ("products_station_sku_key", "products.station_id, products.sku", "another product of the station has this sku"),
     ("period_closes_period_key", "period_closes.cooperative_id, period_closes.period", "the period is closed"),
 ];
 

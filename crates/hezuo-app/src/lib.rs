@@ -27,6 +27,12 @@ pub use config::Config;
 pub use error::AppError;
 pub use page::{Page, PageRequest};
 
+/// Largest CSV file a bulk import takes (about 100,000 rows), through the API or the console.
+pub const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// Largest platform statement an upload takes (a million-row statement is about 60–150 MiB).
+pub const STATEMENT_BODY_LIMIT: usize = 256 * 1024 * 1024;
+
 use hezuo_db::sea_orm::DatabaseConnection;
 use std::sync::Arc;
 

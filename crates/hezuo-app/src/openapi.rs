@@ -87,6 +87,16 @@ schema!(
     )
 );
 schema!(
+    Sku,
+    "A merchant code (商家编码): one word of up to 64 characters; blank means none.",
+    text(
+        "One word (no spaces) of up to 64 characters, surrounding spaces trimmed; blank means none.",
+        trimmed(64, VISIBLE, true),
+        0,
+        "TAO-001"
+    )
+);
+schema!(
     Category,
     "A product's category: up to 50 characters; blank means none.",
     text("Trimmed, up to 50 characters; blank means none.", trimmed(50, LINES_OK, true), 0, "水果")

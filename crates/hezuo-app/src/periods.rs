@@ -375,6 +375,26 @@ impl App {
         compute(&self.db, cooperative_id, period).await
     }
 
+    /// The period the cooperative closes next, as `close_period` takes them in order: the month
+    /// after its last close, or, before any close, the month of its first booking. `None` when
+    /// nothing was ever booked.
+    pub async fn next_close_period(&self, p: &Principal, cooperative_id: i64) -> Result<Option<Period>, AppError> {
+        self.closable(p, cooperative_id).await?;
+        let coop = cooperative::Entity::find_by_id(cooperative_id)
+            .one(&self.db)
+            .await?
+            .ok_or(AppError::NotFound("cooperative"))?;
+        if let Some(through) = coop.closed_through {
+            return Ok(Some(Period::of(through + Days::new(1))));
+        }
+        let first = ledger_transaction::Entity::find()
+            .filter(ledger_transaction::Column::CooperativeId.eq(cooperative_id))
+            .order_by(ledger_transaction::Column::BookingDate, Order::Asc)
+            .one(&self.db)
+            .await?;
+        Ok(first.map(|t| Period::of(t.booking_date)))
+    }
+
     /// `GET /cooperatives/{id}/periods`: the closed periods, latest first.
     pub async fn closed_periods(&self, p: &Principal, cooperative_id: i64) -> Result<Vec<ClosedPeriod>, AppError> {
         self.closable(p, cooperative_id).await?;

@@ -149,6 +149,10 @@ pub async fn run(app: &App) -> Result<Report, AppError> {
         name: "reports: station sales sums equal the orders, refunds and fee postings",
         problems: sales_sums(app).await?,
     });
+    checks.push(Check {
+        name: "reports: every lot part carries its order's booking date",
+        problems: part_dates(app).await?,
+    });
 
     Ok(Report { checks })
 }
@@ -206,6 +210,26 @@ async fn rows(app: &App, sql: &str) -> Result<Vec<hezuo_db::sea_orm::QueryResult
 
 fn get_i64(r: &hezuo_db::sea_orm::QueryResult, col: &str) -> Result<i64, AppError> {
     r.try_get::<i64>("", col).map_err(AppError::from)
+}
+
+/// Member accounts select a household's parts by the date on the part.
+async fn part_dates(app: &App) -> Result<Vec<String>, AppError> {
+    let found = rows(
+        app,
+        "SELECT p.id AS id, p.order_id AS order_id FROM order_parts p JOIN orders o ON o.id = p.order_id \
+         WHERE p.booking_date <> o.booking_date",
+    )
+    .await?;
+    found
+        .iter()
+        .map(|r| {
+            Ok(format!(
+                "order part {} has another booking date than order {}",
+                get_i64(r, "id")?,
+                get_i64(r, "order_id")?
+            ))
+        })
+        .collect()
 }
 
 /// docs/domain.md "Invariants".

@@ -220,10 +220,10 @@ pub(crate) fn book(sqlite: bool) -> Vec<String> {
             refunded("gross")
         ),
         format!(
-            "INSERT INTO order_parts (id, order_id, line_id, seq, lot_id, household_id, village_id, quantity, returned, \
+            "INSERT INTO order_parts (id, order_id, line_id, seq, lot_id, household_id, village_id, booking_date, quantity, returned, \
              gross, fee, household, station, collective, pool, refunded_gross, refunded_fee, refunded_household, \
              refunded_station, refunded_collective, refunded_pool) \
-             SELECT n, o, n, 0, household, household, village, 1000, 0, gross, fee, h, s, k, c, {}, {}, {}, {}, {}, {} \
+             SELECT n, o, n, 0, household, household, village, day, 1000, 0, gross, fee, h, s, k, c, {}, {}, {}, {}, {}, {} \
              FROM bench_gen",
             refunded("gross"),
             refunded("fee"),

@@ -19,6 +19,7 @@ async fn stocked_product(b: &Bench, name: String, lots: usize, lot_size: &str) -
             CreateProduct {
                 name,
                 unit: "kg".into(),
+                sku: None,
                 price: Money::from_cents(2000),
                 status: Some(hezuo_catalog::ProductStatus::Listed),
                 category: None,
@@ -282,7 +283,7 @@ async fn direct_order(db: &hezuo_db::sea_orm::DatabaseConnection, station: i64, 
             (l.try_get("", "id")?, l.try_get("", "household_id")?, l.try_get("", "village_id")?);
         let sep = if seq == 0 { "" } else { ", " };
         parts.push_str(sep);
-        parts.push_str("(?, ?, ?, ?, ?, ?, 500, 0, 1000, 50, 665, 48, 48, 189, 0, 0, 0, 0, 0, 0)");
+        parts.push_str("(?, ?, ?, ?, ?, ?, ?, 500, 0, 1000, 50, 665, 48, 48, 189, 0, 0, 0, 0, 0, 0)");
         part_values.extend([
             order.into(),
             line.into(),
@@ -290,6 +291,7 @@ async fn direct_order(db: &hezuo_db::sea_orm::DatabaseConnection, station: i64, 
             lot.into(),
             household.into(),
             village.into(),
+            day.into(),
         ]);
         moves.push_str(sep);
         moves.push_str("(?, ?, 'sale', -500, ?, ?)");
@@ -306,7 +308,7 @@ async fn direct_order(db: &hezuo_db::sea_orm::DatabaseConnection, station: i64, 
         ]);
     }
     writes.push((
-        format!("INSERT INTO order_parts (order_id, line_id, seq, lot_id, household_id, village_id, quantity, returned, gross, fee, household, station, collective, pool, refunded_gross, refunded_fee, refunded_household, refunded_station, refunded_collective, refunded_pool) VALUES {parts}"),
+        format!("INSERT INTO order_parts (order_id, line_id, seq, lot_id, household_id, village_id, booking_date, quantity, returned, gross, fee, household, station, collective, pool, refunded_gross, refunded_fee, refunded_household, refunded_station, refunded_collective, refunded_pool) VALUES {parts}"),
         part_values,
     ));
     let marks = vec!["?"; lot_ids.len()].join(", ");

@@ -44,6 +44,7 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_UNIT_CHARS: usize = 16;
 pub const MAX_CATEGORY_CHARS: usize = 50;
 pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+pub const MAX_SKU_CHARS: usize = 64;
 pub const MAX_IMAGES: usize = 10;
 pub const MAX_URL_CHARS: usize = 500;
 /// 10,000,000.00 元 a unit: beyond any produce, and keeps every gross far inside i64 cents.
@@ -119,6 +120,16 @@ pub fn name(value: &str) -> Result<String, FieldError> {
 pub fn unit(value: &str) -> Result<String, FieldError> {
     text("unit", value, MAX_UNIT_CHARS)
         .and_then(|v| if v.chars().any(is_invisible) { Err(err("unit", "must be one word")) } else { Ok(v) })
+}
+
+/// A merchant code (商家编码) as the station's platform shops name the product: one word of up
+/// to 64 characters; blank means none.
+pub fn sku(value: Option<&str>) -> Result<Option<String>, FieldError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => text("sku", v, MAX_SKU_CHARS)
+            .and_then(|v| if v.chars().any(is_invisible) { Err(err("sku", "must be one word")) } else { Ok(Some(v)) }),
+    }
 }
 
 /// A list price: more than 0, at most `MAX_PRICE`.
@@ -214,6 +225,10 @@ mod tests {
         assert!(name(&"桃".repeat(101)).is_err());
         assert_eq!(unit("斤").unwrap(), "斤");
         assert!(unit("a box").is_err());
+        assert_eq!(sku(Some(" TAO-001 ")).unwrap().as_deref(), Some("TAO-001"));
+        assert_eq!(sku(Some("  ")).unwrap(), None);
+        assert!(sku(Some("TAO 001")).is_err());
+        assert!(sku(Some(&"A".repeat(65))).is_err());
         assert!(price(Money::ZERO).is_err());
         assert!(price(Money::from_cents(1)).is_ok());
         assert!(price(Money::from_cents(1_000_000_001)).is_err());

@@ -52,6 +52,7 @@ struct Column {
 const PRODUCT_COLUMNS: &[Column] = &[
     Column { field: "name", aliases: &["name", "商品名称", "名称", "品名"], required: true },
     Column { field: "unit", aliases: &["unit", "单位"], required: true },
+    Column { field: "sku", aliases: &["sku", "商家编码", "货号"], required: false },
     Column { field: "price", aliases: &["price", "价格", "售价", "单价"], required: true },
     Column { field: "status", aliases: &["status", "状态"], required: false },
     Column { field: "category", aliases: &["category", "分类", "类别"], required: false },
@@ -169,6 +170,7 @@ pub struct ProductRow {
     pub line: u64,
     pub name: String,
     pub unit: String,
+    pub sku: Option<String>,
     pub price: Money,
     pub status: ProductStatus,
     pub category: Option<String>,
@@ -191,6 +193,7 @@ fn product_row(line: u64, row: &HashMap<&'static str, String>) -> Result<Product
         line,
         name: fields::name(required(line, row, "name")?).map_err(fe)?,
         unit: fields::unit(required(line, row, "unit")?).map_err(fe)?,
+        sku: fields::sku(get(row, "sku")).map_err(fe)?,
         price: fields::price(money(line, "price", required(line, row, "price")?)?).map_err(fe)?,
         status,
         category: fields::optional_text("category", get(row, "category"), fields::MAX_CATEGORY_CHARS).map_err(fe)?,
@@ -205,8 +208,35 @@ fn product_row(line: u64, row: &HashMap<&'static str, String>) -> Result<Product
 
 /// Parses a products file; every bad row is reported.
 pub fn parse_products(text: &str) -> Result<Vec<ProductRow>, Vec<RowError>> {
+    let (rows, errors) = parse_products_partial(text)?;
+    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+}
+
+/// Parses a products file into the rows that are valid on their own and the errors of the
+/// others (a merchant code given twice in the file is an error of its second row), so that the
+/// station's checks of the valid rows can be reported with them. A bad header is an error of
+/// the whole file.
+pub fn parse_products_partial(text: &str) -> Result<(Vec<ProductRow>, Vec<RowError>), Vec<RowError>> {
     let table = read_table(text, PRODUCT_COLUMNS)?;
-    collect(table.errors, table.rows.iter().map(|(line, row)| product_row(*line, row)))
+    let mut errors = table.errors;
+    let mut rows: Vec<ProductRow> = Vec::new();
+    let mut skus: HashMap<String, u64> = HashMap::new();
+    for (line, row) in &table.rows {
+        // A repeat is an error of its row whatever else is wrong with the first one.
+        if let Some(sku) = get(row, "sku") {
+            if let Some(first) = skus.get(sku) {
+                errors.push(RowError::new(*line, Some("sku"), format!("sku {sku:?} is already on line {first}")));
+                continue;
+            }
+            skus.insert(sku.to_owned(), *line);
+        }
+        match product_row(*line, row) {
+            Ok(r) => rows.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
+    errors.sort_by_key(|e| e.line);
+    Ok((rows, errors))
 }
 
 /// How a lot row names its product.
@@ -305,22 +335,6 @@ pub fn parse_lots_partial(text: &str, tz: Tz) -> Result<(Vec<LotRow>, Vec<RowErr
     Ok((rows, errors))
 }
 
-/// The rows, or every error (unreadable records and invalid rows) in line order.
-fn collect<T>(
-    mut errors: Vec<RowError>,
-    rows: impl Iterator<Item = Result<T, RowError>>,
-) -> Result<Vec<T>, Vec<RowError>> {
-    let mut ok = Vec::new();
-    for r in rows {
-        match r {
-            Ok(v) => ok.push(v),
-            Err(e) => errors.push(e),
-        }
-    }
-    errors.sort_by_key(|e| e.line);
-    if errors.is_empty() { Ok(ok) } else { Err(errors) }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,6 +366,19 @@ mod tests {
         let errs = parse_products(text).unwrap_err();
         let lines: Vec<(u64, Option<&str>)> = errs.iter().map(|e| (e.line, e.field.as_deref())).collect();
         assert_eq!(lines, vec![(3, Some("name")), (4, Some("price")), (5, Some("name")), (7, None)]);
+    }
+
+    #[test]
+    fn a_merchant_code_twice_in_the_file_is_an_error_of_its_second_row() {
+        let text = "name,unit,price,商家编码\n桃,斤,1,TAO-1\n梨,斤,1,\n枣,斤,1,TAO-1\n杏,斤,1,a b\n";
+        let (rows, errs) = parse_products_partial(text).unwrap();
+        assert_eq!(rows.iter().map(|r| r.sku.as_deref()).collect::<Vec<_>>(), vec![Some("TAO-1"), None]);
+        let got: Vec<(u64, Option<&str>, &str)> =
+            errs.iter().map(|e| (e.line, e.field.as_deref(), e.reason.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![(4, Some("sku"), "sku \"TAO-1\" is already on line 2"), (5, Some("sku"), "must be one word")]
+        );
     }
 
     #[test]

@@ -38,11 +38,7 @@ impl FromRef<AppState> for Arc<Metrics> {
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Largest CSV file a bulk import takes (about 100,000 rows).
-pub const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
-
-/// Largest platform statement an upload takes (a million-row statement is about 60–150 MiB).
-pub const STATEMENT_BODY_LIMIT: usize = 256 * 1024 * 1024;
+pub use hezuo_app::{IMPORT_BODY_LIMIT, STATEMENT_BODY_LIMIT};
 
 /// The API routes with their OpenAPI description; JSON bodies get the JSON limit, CSV
 /// imports their own.

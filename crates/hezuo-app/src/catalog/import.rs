@@ -43,7 +43,30 @@ impl App {
         bytes: &[u8],
     ) -> Result<ImportResult, AppError> {
         writable_station(&self.db, p, station_id).await?;
-        let rows = import::parse_products(&decode(bytes)?).map_err(rejected)?;
+        let (rows, mut errors) = import::parse_products_partial(&decode(bytes)?).map_err(rejected)?;
+        let skus: Vec<&str> = rows.iter().filter_map(|r| r.sku.as_deref()).collect();
+        let mut taken: HashMap<String, i64> = HashMap::new();
+        for chunk in skus.chunks(super::products::ID_LIST_MAX) {
+            let found: Vec<(i64, Option<String>)> = product::Entity::find()
+                .select_only()
+                .column(product::Column::Id)
+                .column(product::Column::Sku)
+                .filter(product::Column::StationId.eq(station_id))
+                .filter(product::Column::Sku.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            taken.extend(found.into_iter().filter_map(|(id, s)| s.map(|s| (s, id))));
+        }
+        for r in &rows {
+            if let Some(id) = r.sku.as_ref().and_then(|s| taken.get(s)) {
+                errors.push(RowError::new(r.line, Some("sku"), format!("product {id} of the station has this sku")));
+            }
+        }
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| e.line);
+            return Err(rejected(errors));
+        }
         let t = now();
         let models: Vec<product::ActiveModel> = rows
             .iter()
@@ -52,6 +75,7 @@ impl App {
                     station_id: Set(station_id),
                     name: Set(r.name.clone()),
                     unit: Set(r.unit.clone()),
+                    sku: Set(r.sku.clone()),
                     price: Set(r.price.cents()),
                     status: Set(r.status.as_str().to_owned()),
                     category: Set(r.category.clone()),

@@ -22,6 +22,9 @@ pub struct CreateProduct {
     /// kg, 斤, box, piece, or any unit the station names.
     #[schema(value_type = crate::openapi::Unit)]
     pub unit: String,
+    /// The merchant code (商家编码) the station's platform shops use; unique per station.
+    #[schema(value_type = Option<crate::openapi::Sku>)]
+    pub sku: Option<String>,
     /// List price per unit, more than 0.
     #[schema(value_type = crate::openapi::PriceInput)]
     pub price: Money,
@@ -45,6 +48,9 @@ pub struct UpdateProduct {
     pub name: Option<String>,
     #[schema(value_type = Option<crate::openapi::Unit>)]
     pub unit: Option<String>,
+    /// Blank removes the merchant code.
+    #[schema(value_type = Option<crate::openapi::Sku>)]
+    pub sku: Option<String>,
     #[schema(value_type = Option<crate::openapi::PriceInput>)]
     pub price: Option<Money>,
     pub status: Option<ProductStatus>,
@@ -64,6 +70,7 @@ pub struct Product {
     pub station_id: i64,
     pub name: String,
     pub unit: String,
+    pub sku: Option<String>,
     pub price: Money,
     pub status: ProductStatus,
     pub category: Option<String>,
@@ -82,6 +89,7 @@ struct ProductCsv<'a> {
     id: i64,
     name: &'a str,
     unit: &'a str,
+    sku: &'a str,
     price: Money,
     status: &'a str,
     category: &'a str,
@@ -112,6 +120,7 @@ pub(crate) fn product_view(m: product::Model, stock: i64) -> Result<Product, App
             .map_err(|e| AppError::Internal(format!("product {} images: {e}", m.id)))?,
         name: m.name,
         unit: m.unit,
+        sku: m.sku,
         price: Money::from_cents(m.price),
         category: m.category,
         description: m.description,
@@ -184,6 +193,7 @@ impl App {
             station_id: Set(station_id),
             name: Set(catalog::name(&req.name)?),
             unit: Set(catalog::unit(&req.unit)?),
+            sku: Set(catalog::sku(req.sku.as_deref())?),
             price: Set(catalog::price(req.price)?.cents()),
             status: Set(req.status.unwrap_or(ProductStatus::Draft).as_str().to_owned()),
             category: Set(catalog::optional_text("category", req.category.as_deref(), catalog::MAX_CATEGORY_CHARS)?),
@@ -227,6 +237,9 @@ impl App {
         use crate::setup::set_if;
         set_if(&mut am.name, req.name.map(|v| catalog::name(&v)).transpose()?);
         set_if(&mut am.unit, req.unit.map(|v| catalog::unit(&v)).transpose()?);
+        if let Some(s) = req.sku {
+            am.sku = Set(catalog::sku(Some(&s))?);
+        }
         set_if(&mut am.price, req.price.map(catalog::price).transpose()?.map(Money::cents));
         set_if(&mut am.status, req.status.map(|s| s.as_str().to_owned()));
         if let Some(c) = req.category {
@@ -288,6 +301,7 @@ impl App {
             id: p.id,
             name: &p.name,
             unit: &p.unit,
+            sku: p.sku.as_deref().unwrap_or(""),
             price: p.price,
             status: p.status.as_str(),
             category: p.category.as_deref().unwrap_or(""),

@@ -38,7 +38,7 @@ impl OrderStatus {
         }
     }
 
-    fn parse(s: &str) -> Option<OrderStatus> {
+    pub fn parse(s: &str) -> Option<OrderStatus> {
         [OrderStatus::Placed, OrderStatus::Shipped, OrderStatus::Completed, OrderStatus::Cancelled]
             .into_iter()
             .find(|x| x.as_str() == s)

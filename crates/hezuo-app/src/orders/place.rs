@@ -734,7 +734,7 @@ fn order_writes(
     let mut row: order::ActiveModel = o.clone().into();
     row.id = Set(o.id);
     writes.insert(order::Entity::insert(row).into_query());
-    let written = write_lines(writes, o.id, &ids.lines, planned)?;
+    let written = write_lines(writes, o, &ids.lines, planned)?;
     draw_lots(writes, taken);
     let mut movements = Vec::with_capacity(written.parts.len());
     let mut entries = Vec::with_capacity(written.parts.len() * 6);
@@ -797,7 +797,7 @@ fn order_writes(
 /// The order's lines (with the ids `line_ids`, in line order) and their lot parts.
 fn write_lines(
     writes: &mut Writes,
-    order_id: i64,
+    o: &order::Model,
     line_ids: &[i64],
     planned: &[PlannedLine<'_>],
 ) -> Result<Written, AppError> {
@@ -810,7 +810,7 @@ fn write_lines(
         .enumerate()
         .map(|(i, (pl, id))| order_line::Model {
             id: *id,
-            order_id,
+            order_id: o.id,
             line_no: i as i32 + 1,
             product_id: pl.req.product_id,
             quantity: pl.req.quantity.thousandths(),
@@ -833,12 +833,13 @@ fn write_lines(
         for (seq, ((lt, q), a)) in pl.draws.iter().zip(&pl.amounts).enumerate() {
             parts.push(order_part::Model {
                 id: 0,
-                order_id,
+                order_id: o.id,
                 line_id: line.id,
                 seq: seq as i32,
                 lot_id: lt.id,
                 household_id: lt.household_id,
                 village_id: lt.village_id,
+                booking_date: o.booking_date,
                 quantity: *q,
                 returned: 0,
                 gross: a.gross.cents(),

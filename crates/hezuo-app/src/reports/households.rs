@@ -122,12 +122,12 @@ struct Balances {
 }
 
 /// The product is read through the part's lot (the same as its line's): one index probe fewer per part.
-const SALES: &str = "SELECT p.id AS part_id, o.id AS order_id, o.external_id AS external_id, o.booking_date AS booking_date, \
+const SALES: &str = "SELECT p.id AS part_id, o.id AS order_id, o.external_id AS external_id, p.booking_date AS booking_date, \
      o.cooperative_id AS cooperative_id, c.code AS channel, lt.product_id AS product_id, pr.name AS product, \
      p.quantity AS quantity, p.gross AS gross, p.fee AS fee, p.household AS household \
      FROM order_parts p JOIN orders o ON o.id = p.order_id JOIN lots lt ON lt.id = p.lot_id \
      JOIN products pr ON pr.id = lt.product_id JOIN channels c ON c.id = o.channel_id \
-     WHERE p.household_id = ? AND o.booking_date >= ? AND o.booking_date <= ?";
+     WHERE p.household_id = ? AND p.booking_date >= ? AND p.booking_date <= ?";
 
 /// A refund reversal is found from the household's parts that were refunded (their running
 /// totals), through the orders' ledger transactions, not by reading every posting of the

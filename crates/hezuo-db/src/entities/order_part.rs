@@ -11,6 +11,8 @@ pub struct Model {
     pub lot_id: i64,
     pub household_id: i64,
     pub village_id: i64,
+    /// The order's booking date, so that a household's parts are read by date.
+    pub booking_date: Date,
     pub quantity: i64,
     pub returned: i64,
     pub gross: i64,

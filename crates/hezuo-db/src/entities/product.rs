@@ -8,6 +8,8 @@ pub struct Model {
     pub station_id: i64,
     pub name: String,
     pub unit: String,
+    /// The merchant code (商家编码) platform orders name the product by; unique per station.
+    pub sku: Option<String>,
     pub price: i64,
     pub status: String,
     pub category: Option<String>,
