@@ -532,6 +532,246 @@ async fn alliance_uploads_a_statement_and_resolves_an_item(app: TestApp) {
     assert!(p.html.contains("<strong>1</strong> 个，共 1 个村"), "{}", p.html);
 }
 
+/// Sends a multipart form with the visitor's CSRF token (or `csrf`) and a file.
+async fn upload(v: &mut Visitor, path: &str, csrf: Option<&str>, file: &str) -> Page {
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.map_or_else(|| v.csrf.clone(), str::to_owned))
+        .part("file", reqwest::multipart::Part::bytes(file.as_bytes().to_vec()).file_name("import.csv"));
+    let res = v.http.post(format!("{}{path}", v.base)).multipart(form).send().await.unwrap();
+    v.read(res).await
+}
+
+async fn staff_list_refund_and_ship_orders(app: TestApp) {
+    app.set_time(Some("2026-03-20T10:00:00+08:00"));
+    let t = app.tenant(1).await;
+    let other = app.tenant(2).await;
+    let order = one_sale(&app, &t, "TB-1").await;
+    let mut v = staff_of(&app, &t, "staff1").await;
+    let list = format!("/stations/{}/orders", t.station);
+    assert!(
+        v.get(&format!("/stations/{}/products", t.station)).await.html.contains(&format!("href=\"{list}\"")),
+        "orders are in the nav"
+    );
+
+    // The last 30 days by default; filters by date, status and channel.
+    let p = v.get(&list).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.html.contains("value=\"2026-02-18\""), "{}", p.html);
+    let row = format!(
+        "<a href=\"/orders/{order}\">订单 {order}</a></td><td>taobao TB-1</td><td>2026-03-10 09:00</td><td>待发货</td><td class=\"num\">100.00</td><td class=\"num\">0.00</td>"
+    );
+    assert!(p.html.contains(&row), "{}", p.html);
+    assert!(!v.get(&format!("{list}?from=2026-03-11")).await.html.contains("TB-1"));
+    assert!(v.get(&format!("{list}?from=&to=2026-03-10")).await.html.contains("TB-1"), "to includes its day");
+    assert!(!v.get(&format!("{list}?from=&status=shipped")).await.html.contains("TB-1"));
+    assert!(!v.get(&format!("{list}?from=&channel=own")).await.html.contains("TB-1"));
+    let p = v.get(&format!("{list}?from=2026-13-01")).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("id=\"from-error\">开始日期须为日期"), "{}", p.html);
+
+    // The detail: every part's split, 100.00 = 5.00 + 66.50 + 4.75 + 4.75 + 19.00.
+    let page = format!("/orders/{order}");
+    let p = v.get(&page).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.html.contains("<td>农户1-0</td><td class=\"num\">10.000</td><td class=\"num\">100.00</td><td class=\"num\">5.00</td><td class=\"num\">66.50</td><td class=\"num\">4.75</td><td class=\"num\">4.75</td><td class=\"num\">19.00</td><td class=\"num\">0.00</td>"), "{}", p.html);
+    let (_, o) = app.get(&format!("/api/v1/orders/{order}"), &t.staff_token).await;
+    let line = o["lines"][0]["id"].as_i64().unwrap().to_string();
+    let pid = o["lines"][0]["product_id"].as_i64().unwrap();
+
+    // A refund above the line's gross: refused beside the amount, nothing refunded.
+    let refund = format!("/orders/{order}/refund");
+    let fields =
+        [("line_id", line.as_str()), ("amount", "100.01"), ("quantity", "1"), ("restock", "1"), ("reason", "坏果")];
+    let p = v.post(&refund, &fields).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains(&format!("id=\"amount-{line}-error\">金额超过本行还可退的金额</p>")), "{}", p.html);
+    assert!(p.html.contains("value=\"100.01\""), "the form keeps what was typed");
+    let p =
+        v.post(&refund, &[("line_id", line.as_str()), ("amount", "10.00"), ("quantity", "1"), ("reason", "")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains(&format!("id=\"reason-{line}-error\">原因")), "{}", p.html);
+    let (_, o) = app.get(&format!("/api/v1/orders/{order}"), &t.staff_token).await;
+    assert_eq!(o["refunded"], "0.00");
+
+    // 10.00 and one kg back to stock.
+    let p = v
+        .post(
+            &refund,
+            &[("line_id", line.as_str()), ("amount", "10.00"), ("quantity", "1"), ("restock", "1"), ("reason", "坏果")],
+        )
+        .await;
+    assert_eq!(
+        (p.status, p.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some(format!("{page}?done=refunded").as_str()))
+    );
+    let (_, o) = app.get(&format!("/api/v1/orders/{order}"), &t.staff_token).await;
+    assert_eq!((o["refunded"].as_str(), o["lines"][0]["returned"].as_str()), (Some("10.00"), Some("1.000")));
+    let (_, product) = app.get(&format!("/api/v1/products/{pid}"), &t.staff_token).await;
+    assert_eq!(product["stock"], "91.000");
+    let p = v.get(&format!("{page}?done=refunded")).await;
+    assert!(
+        p.html.contains("<dd id=\"order-refunded\">10.00 元</dd>") && p.html.contains("本行还可退 90.00 元"),
+        "{}",
+        p.html
+    );
+
+    // Ship: a tracking number is required; then the order is shipped, once.
+    let p = v.post(&format!("{page}/ship"), &[("tracking_number", "  ")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("id=\"tracking_number-error\">快递单号"), "{}", p.html);
+    let p = v.post(&format!("{page}/ship"), &[("tracking_number", "SF1234567890")]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let (_, o) = app.get(&format!("/api/v1/orders/{order}"), &t.staff_token).await;
+    assert_eq!((o["status"].as_str(), o["tracking_number"].as_str()), (Some("shipped"), Some("SF1234567890")));
+    let p = v.get(&page).await;
+    assert!(
+        p.html.contains("已发货（快递单号 <span id=\"tracking\">SF1234567890</span>）")
+            && !p.html.contains("id=\"ship-form\"")
+    );
+    let p = v.post(&format!("{page}/ship"), &[("tracking_number", "SF0")]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("订单当前的状态不能进行此操作"), "{}", p.html);
+
+    // Another station's staff: the order is not found and cannot be refunded.
+    let mut stranger = staff_of(&app, &other, "staff2").await;
+    chinese_404(&stranger.get(&page).await);
+    chinese_404(&stranger.get(&list).await);
+    chinese_404(
+        &stranger
+            .post(&refund, &[("line_id", line.as_str()), ("amount", "1.00"), ("quantity", "0"), ("reason", "x")])
+            .await,
+    );
+    let (_, o) = app.get(&format!("/api/v1/orders/{order}"), &t.staff_token).await;
+    assert_eq!(o["refunded"], "10.00");
+    app.verify().await;
+}
+
+async fn staff_import_products_and_lots(app: TestApp) {
+    let t = app.tenant(1).await;
+    let mut v = staff_of(&app, &t, "staff1").await;
+    let page = format!("/stations/{}/import", t.station);
+    let p = v.get(&page).await;
+    assert!(
+        p.status == StatusCode::OK
+            && p.html.contains("id=\"import-products\"")
+            && p.html.contains("id=\"import-lots\"")
+    );
+
+    // Every bad line is listed, in Chinese, and nothing is imported.
+    let bad = "name,unit,price,sku\n阳山水蜜桃,斤,0,TAO-1\n,斤,1,\n白凤桃,斤,9.90,TAO-1\n";
+    let p = upload(&mut v, &format!("{page}/products"), None, bad).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(p.html.contains("文件中有错误行，未导入任何数据"), "{}", p.html);
+    assert!(p.html.contains("<td class=\"num\">2</td><td>价格</td><td>价格必须大于 0</td>"), "{}", p.html);
+    assert!(p.html.contains("<td class=\"num\">3</td><td>名称</td><td>名称必须填写</td>"), "{}", p.html);
+    assert!(p.html.contains("<td class=\"num\">4</td><td>商家编码</td>"), "{}", p.html);
+    let products = format!("/api/v1/stations/{}/products", t.station);
+    assert_eq!(app.get(&products, &t.staff_token).await.1["items"].as_array().unwrap().len(), 0);
+    // A forged form is refused before the file is read.
+    assert_eq!(
+        upload(&mut v, &format!("{page}/products"), Some("forged"), "name,unit,price\n桃,斤,1\n").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(app.get(&products, &t.staff_token).await.1["items"].as_array().unwrap().len(), 0);
+
+    let good = "商品名称,单位,价格,状态,商家编码\n阳山水蜜桃,斤,15.80,listed,TAO-1\n白凤桃,斤,9.90,listed,\n";
+    let p = upload(&mut v, &format!("{page}/products"), None, good).await;
+    assert_eq!(
+        (p.status, p.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some(format!("{page}?kind=products&imported=2").as_str()))
+    );
+    assert!(v.get(p.location.as_deref().unwrap()).await.html.contains("已导入 2 条商品。"));
+    let (_, list) = app.get(&format!("{products}?q=水蜜桃"), &t.staff_token).await;
+    assert_eq!((list["items"][0]["price"].as_str(), list["items"][0]["sku"].as_str()), (Some("15.80"), Some("TAO-1")));
+    let peach = list["items"][0]["id"].as_i64().unwrap();
+
+    // Lots: a household outside the cooperative is named with its line.
+    let outsider =
+        app.create("/api/v1/households", json!({"village_id": t.village, "name": "非社员", "members": 2})).await;
+    let h = t.households[0];
+    let bad = format!("product_id,household_id,quantity,floor_price\n{peach},{h},100,12.00\n{peach},{outsider},5,12\n");
+    let p = upload(&mut v, &format!("{page}/lots"), None, &bad).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("<td class=\"num\">3</td><td>农户</td>"), "{}", p.html);
+    assert_eq!(app.get(&format!("/api/v1/products/{peach}"), &t.staff_token).await.1["stock"], "0.000");
+    let good =
+        format!("product_name,household_id,quantity,floor_price\n阳山水蜜桃,{h},100,12.00\n阳山水蜜桃,{h},20.5,12\n");
+    let p = upload(&mut v, &format!("{page}/lots"), None, &good).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    assert!(v.get(p.location.as_deref().unwrap()).await.html.contains("已导入 2 条批次。"));
+    assert_eq!(app.get(&format!("/api/v1/products/{peach}"), &t.staff_token).await.1["stock"], "120.500");
+
+    // Another station's staff cannot import here.
+    let other = app.tenant(2).await;
+    let mut stranger = staff_of(&app, &other, "staff2").await;
+    chinese_404(&stranger.get(&page).await);
+    stranger.get(&format!("/stations/{}/import", other.station)).await;
+    chinese_404(&upload(&mut stranger, &format!("{page}/products"), None, "name,unit,price\n外,斤,1\n").await);
+    assert_eq!(app.get(&products, &t.staff_token).await.1["items"].as_array().unwrap().len(), 2);
+}
+
+async fn admin_previews_and_closes_a_period(app: TestApp) {
+    app.set_time(Some("2026-03-20T10:00:00+08:00"));
+    let t = app.tenant(1).await;
+    one_sale(&app, &t, "TB-1").await; // the pool gets 19.00
+    user(&app, "admin1", "admin", ("", 0)).await;
+    let mut v = Visitor::new(&app);
+    assert_eq!(v.login("admin1", PASSWORD).await.status, StatusCode::SEE_OTHER);
+    let p = v.get("/cooperatives").await;
+    let page = format!("/cooperatives/{}/periods", t.cooperative);
+    assert!(p.html.contains("合作社1") && p.html.contains(&format!("href=\"{page}\"")), "{}", p.html);
+
+    // March has not ended: the preview, but no close.
+    let p = v.get(&page).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.html.contains("<span id=\"next-period\">2026-03</span>") && p.html.contains("<dd id=\"pool\">19.00 元</dd>"),
+        "{}",
+        p.html
+    );
+    assert!(p.html.contains("id=\"not-ended\"") && !p.html.contains("id=\"close-form\""));
+
+    // In April: R = 1.90, D = 17.10, T = ceil(0.60 × 17.10) = 10.26, dividends 6.84.
+    app.set_time(Some("2026-04-02T10:00:00+08:00"));
+    let p = v.get(&page).await;
+    for part in [
+        "<dd id=\"distributable\">17.10 元</dd>",
+        "<dd id=\"rebate-total\">10.26 元</dd>",
+        "<dd id=\"dividend-total\">6.84 元</dd>",
+        "id=\"close-form\"",
+        "<td>农户1-0</td>",
+    ] {
+        assert!(p.html.contains(part), "{part}: {}", p.html);
+    }
+    let close = format!("/cooperatives/{}/periods/2026-03/close", t.cooperative);
+    let p = v.post(&close, &[]).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("id=\"confirm-error\">请先勾选确认，再结账"), "{}", p.html);
+    let (_, closed) = app.get(&format!("/api/v1/cooperatives/{}/periods", t.cooperative), &app.admin).await;
+    assert_eq!(closed.as_array().map_or(0, Vec::len) + closed["items"].as_array().map_or(0, Vec::len), 0, "{closed}");
+
+    let p = v.post(&close, &[("confirm", "1")]).await;
+    assert_eq!(
+        (p.status, p.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some(format!("{page}?closed=2026-03").as_str()))
+    );
+    let p = v.get(&format!("{page}?closed=2026-03")).await;
+    assert!(
+        p.html.contains("2026-03 已结账。") && p.html.contains("<span id=\"next-period\">2026-04</span>"),
+        "{}",
+        p.html
+    );
+    assert!(p.html.contains("<td>2026-03</td><td class=\"num\">19.00</td>"), "{}", p.html);
+    let (_, preview) =
+        app.get(&format!("/api/v1/cooperatives/{}/periods/2026-03/close", t.cooperative), &app.admin).await;
+    assert_eq!((preview["rebate_total"].as_str(), preview["closed_at"].is_string()), (Some("10.26"), true));
+
+    // Staff may not close.
+    let mut staff = staff_of(&app, &t, "staff1").await;
+    assert_eq!(staff.get(&page).await.status, StatusCode::FORBIDDEN);
+    app.verify().await;
+}
+
 db_tests!(
     log_in_and_out,
     disabling_a_user_ends_the_session,
@@ -539,4 +779,7 @@ db_tests!(
     unknown_pages_are_chinese_and_the_api_stays_json,
     village_income_chart_print_and_member_accounts,
     alliance_uploads_a_statement_and_resolves_an_item,
+    staff_list_refund_and_ship_orders,
+    staff_import_products_and_lots,
+    admin_previews_and_closes_a_period,
 );

@@ -7,6 +7,7 @@
 //! Without the browser the tests are skipped with a message, unless `HEZUO_REQUIRE_BROWSER=1`
 //! (as `.ci/run` sets): then they fail.
 
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hezuo_tests::{Db, TestApp};
 use serde_json::{Value, json};
@@ -156,6 +157,10 @@ impl Run<'_> {
     async fn navigate(&self, what: Locator<'_>) {
         self.c.execute("window.hezuoOldPage = true;", vec![]).await.unwrap();
         self.c.find(what).await.unwrap().click().await.unwrap();
+        self.wait_for_new_page().await;
+    }
+
+    async fn wait_for_new_page(&self) {
         for _ in 0..200 {
             let done = self
                 .c
@@ -201,6 +206,41 @@ impl Run<'_> {
         }
     }
 
+    /// Presses Tab until the focused element matches the CSS selector `what`, checking that
+    /// every element the focus passes shows where it is (a visible outline). Fails after 40.
+    async fn tab_to(&self, what: &str) {
+        for _ in 0..40 {
+            let active = self.c.active_element().await.unwrap();
+            active.send_keys(&Key::Tab.to_string()).await.unwrap();
+            let state = self
+                .c
+                .execute(
+                    "const e = document.activeElement; const s = getComputedStyle(e); \
+                     return [e.matches(arguments[0]), e === document.body || s.outlineStyle !== 'none', e.outerHTML.slice(0, 120)];",
+                    vec![json!(what)],
+                )
+                .await
+                .unwrap();
+            assert_eq!(state[1], json!(true), "no visible focus on {}", state[2]);
+            if state[0] == json!(true) {
+                return;
+            }
+        }
+        panic!("{what} is not reachable with Tab on {}", self.c.current_url().await.unwrap());
+    }
+
+    /// Types into the focused element.
+    async fn type_keys(&self, text: &str) {
+        self.c.active_element().await.unwrap().send_keys(text).await.unwrap();
+    }
+
+    /// Presses Enter on the focused element and waits for the page it leads to.
+    async fn enter(&self) {
+        self.c.execute("window.hezuoOldPage = true;", vec![]).await.unwrap();
+        self.c.active_element().await.unwrap().send_keys(&Key::Enter.to_string()).await.unwrap();
+        self.wait_for_new_page().await;
+    }
+
     /// The page fits a 390 px phone screen: nothing to scroll sideways.
     async fn fits_a_phone(&self, path: &str) {
         self.c.set_window_size(390, 844).await.unwrap();
@@ -219,9 +259,72 @@ async fn every_role_does_its_work(db: Db) {
     let _ = seed;
     let r = Run { c: &client, base: app.base.clone(), db };
 
-    // Station staff: a product with a bad price first, then a good one, then a lot.
-    r.login("staff-taoyuan").await;
+    // Station staff, with the keyboard alone: log in, open the newest order, ship it.
+    r.go("/login").await;
+    r.tab_to("#username").await;
+    r.type_keys("staff-taoyuan").await;
+    r.tab_to("#password").await;
+    r.type_keys(PASSWORD).await;
+    r.enter().await;
     let products = r.path().await;
+    assert!(products.ends_with("/products"), "logged in with the keyboard: {products}");
+    r.tab_to("nav a[href$='/orders']").await;
+    r.enter().await;
+    assert!(r.path().await.ends_with("/orders"));
+    r.screenshot("staff-orders").await;
+    r.fits_a_phone(&r.path().await).await;
+    r.tab_to("#status").await;
+    r.type_keys(&Key::Down.to_string()).await;
+    r.tab_to("#filter").await;
+    r.enter().await;
+    r.tab_to("#orders a[href^='/orders/']").await;
+    r.enter().await;
+    let order = r.path().await;
+    assert!(order.starts_with("/orders/"), "{order}");
+    assert_eq!(r.text("order-status").await, "待发货");
+    r.tab_to("#tracking_number").await;
+    r.type_keys("SF2026120201").await;
+    r.enter().await;
+    assert_eq!(r.text("notice").await, "已登记发货。");
+    assert!(r.text("order-status").await.contains("SF2026120201"));
+
+    // A refund of part of the first line, with the mouse; every part's split is on the page.
+    client.find(Locator::Css("details > summary")).await.unwrap().click().await.unwrap();
+    let line = client.find(Locator::Css("form[id^='refund-'] input[name=line_id]")).await.unwrap();
+    let line = line.attr("value").await.unwrap().unwrap();
+    r.fill(&format!("amount-{line}"), "0.01").await;
+    r.fill(&format!("reason-{line}"), "少发一个").await;
+    r.click(&format!("refund-button-{line}")).await;
+    assert_eq!(r.text("notice").await, "已退款，分账已按比例冲回。");
+    r.screenshot("staff-order").await;
+    r.fits_a_phone(&order).await;
+
+    // CSV import: the bad lines listed, nothing imported.
+    r.go(&products.replace("/products", "/import")).await;
+    let file = out_dir().join(format!("products-{}.csv", uuid::Uuid::new_v4().simple()));
+    std::fs::write(
+        &file,
+        "name,unit,price
+枇杷,斤,0
+,斤,3
+",
+    )
+    .unwrap();
+    client.find(Locator::Id("file-products")).await.unwrap().send_keys(file.to_str().unwrap()).await.unwrap();
+    r.click("upload-products").await;
+    let mut tries = 0;
+    while client.find(Locator::Id("bad-lines")).await.is_err() && tries < 100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        tries += 1;
+    }
+    std::fs::remove_file(&file).ok();
+    r.checked().await;
+    let bad = r.text("bad-lines").await;
+    assert!(bad.contains("价格必须大于 0") && bad.contains("名称必须填写"), "{bad}");
+    r.screenshot("staff-import").await;
+
+    // A product with a bad price first, then a good one, then a lot.
+    r.go(&products).await;
     assert!(products.ends_with("/products"), "{products}");
     r.screenshot("staff").await;
     r.fits_a_phone(&products).await;
@@ -321,6 +424,19 @@ async fn every_role_does_its_work(db: Db) {
         assert!(std::env::var("HEZUO_REQUIRE_BROWSER").as_deref() != Ok("1"), "pdftotext (poppler-utils) is missing");
     }
     r.go(&revenue).await;
+    r.logout().await;
+
+    // The admin: the next close previewed (this month has not ended: no close yet).
+    r.login("admin").await;
+    r.go("/cooperatives").await;
+    r.navigate(Locator::Css("a[href$='/periods']")).await;
+    let next = r.text("next-period").await;
+    assert_eq!(next.len(), 7, "{next}");
+    assert!(r.text("pool").await.ends_with(" 元"));
+    assert!(client.find(Locator::Id("not-ended")).await.is_ok());
+    assert!(r.text("closed").await.contains("已结账"));
+    r.screenshot("admin-periods").await;
+    r.fits_a_phone(&r.path().await).await;
     r.logout().await;
     client.close().await.unwrap();
 }

@@ -67,6 +67,8 @@ const CODES: &[(&str, &str)] = &[
     ("period_not_ended", "该期间尚未结束，不能结账"),
     ("invalid_period", "期间不正确"),
     ("previous_period_open", "上一期间尚未结账"),
+    ("period_closed", "该期间早于合作社首次结账的期间，无需结账"),
+    ("invalid_transition", "订单当前的状态不能进行此操作"),
     ("import_rejected", "文件中有错误行，未导入任何数据"),
     ("bad_encoding", "文件编码无法识别（请使用 UTF-8 或 GBK）"),
     ("statement_unreadable", "对账单无法读取"),
@@ -95,6 +97,9 @@ const MESSAGES: &[(&str, &str)] = &[
     ("must not contain bidirectional control characters", "不能包含方向控制字符"),
     ("must start and end with a visible character", "首尾不能是空白"),
     ("must be one line", "只能填写一行"),
+    ("must be one word", "不能包含空格"),
+    ("is left to refund on this line", "超过本行还可退的金额"),
+    ("has not been returned", "超过本行还可退回的数量"),
     ("must not be before covers_from", "不能早于起始月份"),
     ("must be given with covers_to", "须与结束月份一起填写"),
     ("must be given with covers_from", "须与起始月份一起填写"),
@@ -114,6 +119,10 @@ const MESSAGES: &[(&str, &str)] = &[
     ("not a valid", "格式不正确"),
     ("invalid", "格式不正确"),
 ];
+
+/// Conflicts that belong to one field of a form, by the use case's message.
+const CONFLICTS: &[(&str, &str, &str)] =
+    &[("another product of the station has this sku", "sku", "商家编码已被本站的其他商品使用")];
 
 /// The Chinese name of a field (its last path segment), or the field as given.
 pub fn field(name: &str) -> String {
@@ -154,7 +163,10 @@ pub fn show(code_str: &str, field_name: Option<&str>, detail: &str) -> Shown {
 pub fn error(e: &AppError) -> Shown {
     match e {
         AppError::Invalid { code: c, field: f, message: m } => show(c, f.as_deref(), m),
-        AppError::Conflict { code: c, .. } => show(c, None, ""),
+        AppError::Conflict { code: c, message: m } => match CONFLICTS.iter().find(|(en, _, _)| en == m) {
+            Some((_, f, zh)) => Shown { field: Some((*f).to_owned()), text: (*zh).to_owned() },
+            None => show(c, None, ""),
+        },
         AppError::Rejected { code: c, .. } => show(c, None, ""),
         AppError::NotFound(_) => show("not_found", None, ""),
         AppError::Forbidden => show("forbidden", None, ""),
@@ -178,6 +190,13 @@ mod tests {
         let s = error(&AppError::invalid("lines[0].quantity", "something new"));
         assert_eq!(s.field.as_deref(), Some("quantity"), "forms name their fields by the last segment");
         assert_eq!(s.text, "数量填写有误（something new）");
+    }
+
+    #[test]
+    fn a_repeated_merchant_code_is_shown_beside_its_field() {
+        let s = error(&AppError::conflict("already_exists", "another product of the station has this sku"));
+        assert_eq!((s.field.as_deref(), s.text.as_str()), (Some("sku"), "商家编码已被本站的其他商品使用"));
+        assert_eq!(error(&AppError::conflict("already_exists", "the period is closed")).text, "已存在");
     }
 
     #[test]

@@ -24,9 +24,6 @@ pub struct Console {
     pub secure: bool,
 }
 
-/// Largest file the console's uploads take (CSV imports and platform statements).
-pub const UPLOAD_LIMIT: usize = 256 * 1024 * 1024;
-
 /// Headers of every console response: no framing, no sniffing, scripts and requests only
 /// to this host, pages never cached (they show money and people).
 async fn headers(mut res: Response) -> Response {
@@ -48,7 +45,7 @@ async fn headers(mut res: Response) -> Response {
 /// The console's routes, to be merged beside the API.
 pub fn router(app: App) -> Router {
     use axum::routing::post;
-    use pages::{alliance, auth, staff, village};
+    use pages::{alliance, auth, imports, orders, periods, staff, village};
     let secure = app.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
     let console = Console { app, secure };
     Router::new()
@@ -60,6 +57,14 @@ pub fn router(app: App) -> Router {
         .route("/stations/{id}/products/new", get(staff::new_product).post(staff::create_product))
         .route("/products/{id}", get(staff::product).post(staff::update_product))
         .route("/products/{id}/lots/new", get(staff::receive_form).post(staff::receive))
+        .route("/stations/{id}/orders", get(orders::orders))
+        .route("/orders/{id}", get(orders::order))
+        .route("/orders/{id}/ship", post(orders::ship))
+        .route("/orders/{id}/refund", post(orders::refund))
+        .route("/stations/{id}/import", get(imports::form))
+        .route("/cooperatives", get(periods::cooperatives))
+        .route("/cooperatives/{id}/periods", get(periods::periods))
+        .route("/cooperatives/{id}/periods/{period}/close", post(periods::close))
         .route("/stations", get(alliance::stations))
         .route("/statements", get(alliance::statements))
         .route("/statements/{id}", get(alliance::statement))
@@ -73,7 +78,17 @@ pub fn router(app: App) -> Router {
         .route("/villages/{id}/households", get(village::households))
         .route("/households/{id}/statement", get(village::statement))
         .layer(DefaultBodyLimit::max(1024 * 1024))
-        .merge(Router::new().route("/statements", post(alliance::upload)).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        // Uploads take what the API's uploads take.
+        .merge(
+            Router::new()
+                .route("/statements", post(alliance::upload))
+                .layer(DefaultBodyLimit::max(hezuo_app::STATEMENT_BODY_LIMIT)),
+        )
+        .merge(
+            Router::new()
+                .route("/stations/{id}/import/{kind}", post(imports::upload))
+                .layer(DefaultBodyLimit::max(hezuo_app::IMPORT_BODY_LIMIT)),
+        )
         .with_state(console)
         .layer(axum::middleware::map_response(headers))
 }

@@ -30,6 +30,8 @@ pub struct Session {
     pub actor: Actor,
     pub token: String,
     pub csrf: String,
+    /// The deployment's time zone: times are shown in it.
+    pub tz: chrono_tz::Tz,
 }
 
 fn digest(label: &str, secret: &str) -> String {
@@ -104,7 +106,7 @@ impl FromRequestParts<Console> for Session {
         match console.app.authenticate(&token).await {
             Ok((principal, actor)) => {
                 let csrf = digest("hezuo console csrf", &token);
-                Ok(Session { principal, actor, token, csrf })
+                Ok(Session { principal, actor, token, csrf, tz: console.app.config.timezone })
             }
             Err(hezuo_app::AppError::Unauthorized(_)) => Err(to_login()),
             Err(e) => Err(pages::failure(&e, None)),

@@ -96,39 +96,15 @@ pub async fn statements(axum::extract::State(c): State, session: Session) -> Res
 }
 
 /// `POST /statements` (multipart: `csrf`, `channel`, `format`, `file`): `App::import_statement`.
-pub async fn upload(axum::extract::State(c): State, session: Session, mut form: Multipart) -> Response {
-    let (mut csrf, mut channel, mut format, mut file) = (String::new(), String::new(), String::new(), None);
-    loop {
-        let field = match form.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                let errors = Errors::one(crate::i18n::show("unreadable_body", Some("file"), &e.body_text()));
-                return statements_page(&c, &session, channel, format, errors, e.status()).await;
-            }
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        // The token comes first in the form: nothing else is read without it.
-        if name != "csrf" && !crate::session::same(&csrf, &session.csrf) {
-            return crate::pages::csrf_refused(Some(&session));
+pub async fn upload(axum::extract::State(c): State, session: Session, form: Multipart) -> Response {
+    let up = match super::read_upload(&session, form).await {
+        Ok(u) => u,
+        Err(super::UploadError::Refused(r)) => return r,
+        Err(super::UploadError::Unreadable(errors, status)) => {
+            return statements_page(&c, &session, String::new(), String::new(), errors, status).await;
         }
-        let read = match name.as_str() {
-            "file" => field.bytes().await.map(|b| file = Some(b)),
-            _ => field.text().await.map(|t| match name.as_str() {
-                "csrf" => csrf = t,
-                "channel" => channel = t,
-                "format" => format = t,
-                _ => {}
-            }),
-        };
-        if let Err(e) = read {
-            let errors = Errors::one(crate::i18n::show("unreadable_body", Some("file"), &e.body_text()));
-            return statements_page(&c, &session, channel, format, errors, e.status()).await;
-        }
-    }
-    if let Err(r) = session.check(&csrf) {
-        return r;
-    }
+    };
+    let (channel, format, file) = (up.text("channel"), up.text("format"), up.file);
     let p = &session.principal;
     let result = match (&file, c.app.check_statement_import(p, channel.trim(), format.trim()).await) {
         (_, Err(e)) => Err(e),

@@ -4,6 +4,9 @@
 
 pub mod alliance;
 pub mod auth;
+pub mod imports;
+pub mod orders;
+pub mod periods;
 pub mod staff;
 pub mod village;
 
@@ -33,6 +36,7 @@ pub struct Layout {
     pub js: String,
     pub charts: bool,
     pub print: bool,
+    pub tz: chrono_tz::Tz,
 }
 
 fn link(href: impl Into<String>, label: &'static str) -> NavLink {
@@ -44,6 +48,8 @@ fn nav(p: &Principal) -> Vec<NavLink> {
     match *p {
         Principal::Staff { station_id, village_id, .. } => vec![
             link(format!("/stations/{station_id}/products"), "商品与库存"),
+            link(format!("/stations/{station_id}/orders"), "订单"),
+            link(format!("/stations/{station_id}/import"), "批量导入"),
             link(format!("/villages/{village_id}/revenue"), "本村集体收入"),
         ],
         Principal::Alliance { .. } => {
@@ -53,9 +59,12 @@ fn nav(p: &Principal) -> Vec<NavLink> {
             link(format!("/villages/{village_id}/revenue"), "集体经营收入"),
             link(format!("/villages/{village_id}/households"), "农户成员账户"),
         ],
-        Principal::Admin => {
-            vec![link("/stations", "服务站"), link("/statements", "平台对账"), link("/villages", "村集体收入排名")]
-        }
+        Principal::Admin => vec![
+            link("/stations", "服务站"),
+            link("/statements", "平台对账"),
+            link("/villages", "村集体收入排名"),
+            link("/cooperatives", "合作社结账"),
+        ],
     }
 }
 
@@ -80,7 +89,13 @@ impl Layout {
             js: assets::url("console.js"),
             charts: false,
             print: false,
+            tz: session.map_or(chrono_tz::Asia::Shanghai, |s| s.tz),
         }
+    }
+
+    /// A time in the deployment's time zone, to the minute.
+    pub fn time(&self, t: impl std::borrow::Borrow<chrono::DateTime<chrono::Utc>>) -> String {
+        t.borrow().with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string()
     }
 
     pub fn icon(&self) -> String {
@@ -220,6 +235,68 @@ pub fn parse_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, Error
         };
         Errors::one(i18n::show("invalid_field", field.as_deref(), &inner))
     })
+}
+
+/// A multipart form as read: its text fields and its file (the field `file`).
+pub struct Upload {
+    pub fields: std::collections::HashMap<String, String>,
+    pub file: Option<axum::body::Bytes>,
+}
+
+impl Upload {
+    pub fn text(&self, name: &str) -> String {
+        self.fields.get(name).map(|v| v.trim().to_owned()).unwrap_or_default()
+    }
+}
+
+/// Why a multipart form could not be used.
+pub enum UploadError {
+    /// Answered already: the CSRF token did not come first or did not match.
+    Refused(Response),
+    /// The body broke off or was too large: shown beside the file field.
+    Unreadable(Errors, StatusCode),
+}
+
+/// Reads a multipart form whose CSRF token comes first: nothing after it is read unless it
+/// matches the session's.
+pub async fn read_upload(session: &Session, mut form: axum::extract::Multipart) -> Result<Upload, UploadError> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        UploadError::Unreadable(Errors::one(i18n::show("unreadable_body", Some("file"), &e.body_text())), e.status())
+    };
+    let mut up = Upload { fields: Default::default(), file: None };
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let csrf = up.fields.get("csrf").map(String::as_str).unwrap_or_default();
+        if name != "csrf" && !crate::session::same(csrf, &session.csrf) {
+            return Err(UploadError::Refused(csrf_refused(Some(session))));
+        }
+        if name == "file" {
+            up.file = Some(field.bytes().await.map_err(unreadable)?);
+        } else {
+            let t = field.text().await.map_err(unreadable)?;
+            up.fields.insert(name, t);
+        }
+    }
+    session.check(up.fields.get("csrf").map(String::as_str).unwrap_or_default()).map_err(UploadError::Refused)?;
+    Ok(up)
+}
+
+/// The names of households, read one by one through the caller's scope (those out of it are
+/// left out): for pages that name the few households of one order or close.
+pub async fn household_names(
+    c: &Console,
+    p: &Principal,
+    ids: impl IntoIterator<Item = i64>,
+) -> std::collections::HashMap<i64, String> {
+    let mut names = std::collections::HashMap::new();
+    for id in ids {
+        if !names.contains_key(&id)
+            && let Ok(h) = c.app.get_household(p, id).await
+        {
+            names.insert(id, h.name);
+        }
+    }
+    names
 }
 
 /// A query or form field as the use cases take it: trimmed, and absent when empty.

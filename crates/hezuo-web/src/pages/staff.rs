@@ -115,6 +115,8 @@ pub struct ProductForm {
     #[serde(default)]
     pub unit: String,
     #[serde(default)]
+    pub sku: String,
+    #[serde(default)]
     pub price: String,
     #[serde(default)]
     pub status: String,
@@ -126,7 +128,8 @@ pub struct ProductForm {
     pub description: String,
 }
 
-const PRODUCT_FIELDS: &[&str] = &["name", "unit", "price", "status", "category", "low_stock_threshold", "description"];
+const PRODUCT_FIELDS: &[&str] =
+    &["name", "unit", "sku", "price", "status", "category", "low_stock_threshold", "description"];
 
 impl ProductForm {
     fn of(p: &Product) -> ProductForm {
@@ -134,6 +137,7 @@ impl ProductForm {
             csrf: String::new(),
             name: p.name.clone(),
             unit: p.unit.clone(),
+            sku: p.sku.clone().unwrap_or_default(),
             price: p.price.to_string(),
             status: p.status.as_str().to_owned(),
             category: p.category.clone().unwrap_or_default(),
@@ -146,6 +150,7 @@ impl ProductForm {
         vec![
             ("name", &self.name),
             ("unit", &self.unit),
+            ("sku", &self.sku),
             ("price", &self.price),
             ("status", &self.status),
             ("category", &self.category),
