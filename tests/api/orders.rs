@@ -631,7 +631,61 @@ async fn the_largest_orders_are_booked_whole(app: TestApp) {
     app.verify().await;
 }
 
+/// A platform line as paid: `amount` is the line's gross exactly, split over the lots as SPEC §4.
+async fn a_line_paid_as_an_amount(app: TestApp) {
+    let w = spec_world(&app).await;
+    let paid = |ext: &str, line: Value| {
+        json!({"station_id": w.station, "channel": "taobao", "external_id": ext,
+               "placed_at": "2026-11-28T10:00:00+08:00", "lines": [line]})
+    };
+    // 101 kg paid 1,600.07 after a discount: 100 kg from L1 (floor 12.00), 1 kg from L2.
+    let body = paid("TB-PAID", json!({"product_id": w.peach, "quantity": "101", "amount": "1600.07"}));
+    let (s, o) = app.post("/api/v1/orders", &w.staff, body.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    // G = 1600.07, F = round(5 % × G) = 80.00; G split 100:1 = 1584.23 + 15.84, F 79.21 + 0.79.
+    assert_eq!((o["gross"].as_str(), o["fee"].as_str()), (Some("1600.07"), Some("80.00")));
+    assert_eq!(o["lines"][0]["unit_price"], "15.84", "the paid amount per unit, rounded");
+    assert_eq!(
+        parts(&o),
+        vec![
+            vec!["1584.23", "79.21", "1200.00", "75.25", "75.25", "154.52"],
+            vec!["15.84", "0.79", "15.00", "0.75", "0.75", "-1.45"]
+        ]
+    );
+    assert_eq!(balance(&app, "channel:taobao").await, "-1600.07");
+    // The same body again is a replay; another amount for the same id a conflict.
+    let (s, again) = app.post("/api/v1/orders", &w.staff, body).await;
+    assert_eq!((s, &again["id"]), (StatusCode::OK, &o["id"]));
+    let (s, v) = app
+        .post(
+            "/api/v1/orders",
+            &w.staff,
+            paid("TB-PAID", json!({"product_id": w.peach, "quantity": "101", "amount": "1600.08"})),
+        )
+        .await;
+    assert_eq!((s, code(&v)), (StatusCode::CONFLICT, "order_conflict"), "{v}");
+
+    // Exactly one of unit_price and amount; amounts are exact and not negative. Nothing is booked.
+    for (line, field) in [
+        (
+            json!({"product_id": w.peach, "quantity": "1", "amount": "1.00", "unit_price": "1.00"}),
+            "lines[0].unit_price",
+        ),
+        (json!({"product_id": w.peach, "quantity": "1"}), "lines[0].unit_price"),
+        (json!({"product_id": w.peach, "quantity": "1", "amount": "-0.01"}), "lines[0].amount"),
+        (json!({"product_id": w.peach, "quantity": "1", "amount": "1.001"}), "lines[0].amount"),
+    ] {
+        let (s, v) = app.post("/api/v1/orders", &w.staff, paid("TB-BAD", line.clone())).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{line}: {v}");
+        assert_eq!(v["error"]["field"], field, "{line}: {v}");
+    }
+    assert_eq!(remaining(&app, &w, w.lots[1]).await, "49.000");
+    assert_eq!(balance(&app, "channel:taobao").await, "-1600.07");
+    app.verify().await;
+}
+
 db_tests!(
+    a_line_paid_as_an_amount,
     worked_example_to_the_cent,
     the_largest_orders_are_booked_whole,
     idempotent_on_channel_and_external_id,

@@ -366,7 +366,7 @@ async fn seed_orders(app: &App, stations: &[Station]) -> Result<(), AppError> {
             channel: channel.into(),
             external_id: format!("{}-{:06}", channel.to_uppercase(), 100_000 + i),
             placed_at,
-            lines: vec![PlaceLine { product_id: product.id, quantity, unit_price: product.price }],
+            lines: vec![PlaceLine::priced(product.id, quantity, product.price)],
         };
         let placed = match app.place_order(&admin, &actor, req).await {
             Ok(p) => p.order,
@@ -456,11 +456,11 @@ async fn seed_history(app: &App, stations: &[Station], households: &[Household])
             channel: channel.into(),
             external_id: format!("{}-H{:06}", channel.to_uppercase(), i),
             placed_at: at.fixed_offset(),
-            lines: vec![PlaceLine {
-                product_id: product.id,
-                quantity: Quantity::from_thousandths(1_000 * (1 + next(3) as i64 + extra)),
-                unit_price: product.price,
-            }],
+            lines: vec![PlaceLine::priced(
+                product.id,
+                Quantity::from_thousandths(1_000 * (1 + next(3) as i64 + extra)),
+                product.price,
+            )],
         };
         app.place_order(&admin, &actor, req).await?;
         at += chrono::Duration::hours(30 + next(30) as i64);

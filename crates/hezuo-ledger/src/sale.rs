@@ -12,6 +12,8 @@ pub enum SaleError {
     NoLots,
     #[error("amount out of range")]
     Overflow,
+    #[error("a line's gross must not be negative")]
+    NegativeGross,
     #[error("refund amount must be more than 0 and at most {left} (what is left unrefunded)")]
     RefundAmount { left: Money },
 }
@@ -104,10 +106,18 @@ pub fn attribute_line(
     rules: &RuleSet,
     draws: &[Draw],
 ) -> Result<Vec<Amounts>, SaleError> {
+    attribute_gross(gross(quantity, unit_price)?, fee_rate, rules, draws)
+}
+
+/// Attributes a line whose gross `g` is given as paid (a platform's line amount after
+/// discounts) instead of computed from a unit price; everything after `G` is the same rule.
+pub fn attribute_gross(g: Money, fee_rate: Rate, rules: &RuleSet, draws: &[Draw]) -> Result<Vec<Amounts>, SaleError> {
     if draws.is_empty() {
         return Err(SaleError::NoLots);
     }
-    let g = gross(quantity, unit_price)?;
+    if g.is_negative() {
+        return Err(SaleError::NegativeGross);
+    }
     let f = times(fee_rate, g)?;
     let weights: Vec<i64> = draws.iter().map(|d| d.quantity.thousandths()).collect();
     let (gs, fs) = if draws.len() == 1 { (vec![g], vec![f]) } else { (split(g, &weights)?, split(f, &weights)?) };
@@ -183,6 +193,28 @@ pub(crate) mod tests {
     }
     fn amounts(g: &str, f: &str, h: &str, s: &str, k: &str, c: &str) -> Amounts {
         Amounts { gross: m(g), fee: m(f), household: m(h), station: m(s), collective: m(k), pool: m(c) }
+    }
+
+    #[test]
+    fn a_line_paid_as_an_amount_is_attributed_from_that_gross() {
+        let rules = spec_rules();
+        let draws =
+            [Draw { quantity: q("2"), floor_price: m("12.00") }, Draw { quantity: q("1"), floor_price: m("0") }];
+        // 3 kg paid 47.41 after a discount (no unit price gives it): G split 2:1, F = round(5 % × G).
+        let got = attribute_gross(m("47.41"), r("0.05"), &rules, &draws).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                amounts("31.61", "1.58", "24.00", "1.50", "1.50", "3.03"),
+                amounts("15.80", "0.79", "10.51", "0.75", "0.75", "3.00"),
+            ]
+        );
+        assert!(got.iter().all(Amounts::balanced));
+        assert_eq!(
+            attribute_gross(gross(q("3"), m("15.80")).unwrap(), r("0.05"), &rules, &draws).unwrap(),
+            attribute_line(q("3"), m("15.80"), r("0.05"), &rules, &draws).unwrap()
+        );
+        assert_eq!(attribute_gross(m("-0.01"), Rate::ZERO, &rules, &draws), Err(SaleError::NegativeGross));
     }
 
     #[test]

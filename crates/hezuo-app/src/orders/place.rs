@@ -17,7 +17,7 @@ use hezuo_db::sea_orm::{
     Order as SortOrder, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Set, Statement,
     TransactionTrait,
 };
-use hezuo_ledger::{Amounts, Draw, RuleSet, attribute_line, gross};
+use hezuo_ledger::{Amounts, Draw, RuleSet, attribute_gross, gross};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -49,9 +49,45 @@ pub struct PlaceLine {
     /// More than 0, at most 3 decimals.
     #[schema(value_type = crate::openapi::QuantityInput)]
     pub quantity: Quantity,
-    /// 0 or more, at most 2 decimals.
-    #[schema(value_type = crate::openapi::UnitPriceInput)]
-    pub unit_price: Money,
+    /// 0 or more, at most 2 decimals: the line's gross is `round(quantity × unit_price)`.
+    /// Exactly one of `unit_price` and `amount`.
+    #[serde(default)]
+    #[schema(value_type = Option<crate::openapi::UnitPriceInput>)]
+    pub unit_price: Option<Money>,
+    /// The line's gross exactly as the buyer paid it (a platform's line amount after
+    /// discounts), instead of `unit_price`.
+    #[serde(default)]
+    #[schema(value_type = Option<crate::openapi::MoneyInput>)]
+    pub amount: Option<Money>,
+}
+
+impl PlaceLine {
+    /// A line priced per unit.
+    pub fn priced(product_id: i64, quantity: Quantity, unit_price: Money) -> PlaceLine {
+        PlaceLine { product_id, quantity, unit_price: Some(unit_price), amount: None }
+    }
+
+    /// A line with its gross as paid.
+    pub fn paid(product_id: i64, quantity: Quantity, amount: Money) -> PlaceLine {
+        PlaceLine { product_id, quantity, unit_price: None, amount: Some(amount) }
+    }
+
+    /// The line's gross `G` (docs/domain.md "A sale"): as paid, or `round(quantity × unit_price)`.
+    fn gross(&self) -> Result<Money, AppError> {
+        match (self.amount, self.unit_price) {
+            (Some(a), _) => Ok(a),
+            (None, Some(u)) => Ok(gross(self.quantity, u)?),
+            (None, None) => Err(AppError::Internal("a line without unit_price or amount".into())),
+        }
+    }
+
+    /// The unit price the line stores: as given, or the paid amount per unit, rounded.
+    fn shown_unit_price(&self) -> Result<Money, AppError> {
+        match self.unit_price {
+            Some(u) => Ok(u),
+            None => Ok(Money::round(self.gross()?.to_decimal() / self.quantity.to_decimal())?),
+        }
+    }
 }
 
 /// The fingerprint of a request: the same order sent again has the same one.
@@ -62,14 +98,29 @@ fn request_hash(req: &PlaceOrder) -> String {
         channel: &'a str,
         external_id: &'a str,
         placed_at: i64,
-        lines: Vec<(i64, i64, i64)>,
+        lines: Vec<serde_json::Value>,
     }
     let c = Canonical {
         station_id: req.station_id,
         channel: &req.channel,
         external_id: &req.external_id,
         placed_at: req.placed_at.timestamp_micros(),
-        lines: req.lines.iter().map(|l| (l.product_id, l.quantity.thousandths(), l.unit_price.cents())).collect(),
+        // A priced line hashes as it always has, so replays of orders stored before paid
+        // amounts existed still match; a paid line is marked as such.
+        lines: req
+            .lines
+            .iter()
+            .map(|l| match (l.unit_price, l.amount) {
+                (Some(u), None) => serde_json::json!([l.product_id, l.quantity.thousandths(), u.cents()]),
+                (u, a) => serde_json::json!([
+                    l.product_id,
+                    l.quantity.thousandths(),
+                    "amount",
+                    a.map(Money::cents),
+                    u.map(Money::cents)
+                ]),
+            })
+            .collect(),
     };
     hex::encode(Sha256::digest(serde_json::to_vec(&c).unwrap_or_default()))
 }
@@ -98,11 +149,23 @@ fn validate(req: &PlaceOrder) -> Result<(), AppError> {
                 format!("must be more than 0 and at most {}", catalog::MAX_QUANTITY),
             ));
         }
-        if l.unit_price.is_negative() || l.unit_price > catalog::MAX_PRICE {
-            return Err(AppError::invalid(
-                &line_field(i, "unit_price"),
-                format!("must be from 0 to {}", catalog::MAX_PRICE),
-            ));
+        match (l.unit_price, l.amount) {
+            (Some(u), None) if u.is_negative() || u > catalog::MAX_PRICE => {
+                return Err(AppError::invalid(
+                    &line_field(i, "unit_price"),
+                    format!("must be from 0 to {}", catalog::MAX_PRICE),
+                ));
+            }
+            (None, Some(a)) => {
+                crate::validate::non_negative(&line_field(i, "amount"), a)?;
+            }
+            (Some(_), None) => {}
+            _ => {
+                return Err(AppError::invalid(
+                    &line_field(i, "unit_price"),
+                    "give exactly one of unit_price and amount",
+                ));
+            }
         }
     }
     Ok(())
@@ -550,7 +613,7 @@ fn order_row(
 ) -> Result<order::Model, AppError> {
     let mut totals = (Money::ZERO, Money::ZERO);
     for l in &req.lines {
-        let g = gross(l.quantity, l.unit_price)?;
+        let g = l.gross()?;
         let f = Money::round(ctx.fee_rate.to_decimal() * g.to_decimal())?;
         totals = (totals.0.checked_add(g)?, totals.1.checked_add(f)?);
     }
@@ -711,8 +774,8 @@ async fn plan_lines<'a>(
                 floor_price: Money::from_cents(lt.floor_price),
             })
             .collect();
-        let amounts = attribute_line(l.quantity, l.unit_price, ctx.fee_rate, rules, &pure)
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let amounts =
+            attribute_gross(l.gross()?, ctx.fee_rate, rules, &pure).map_err(|e| AppError::Internal(e.to_string()))?;
         planned.push(PlannedLine { req: l, draws, amounts });
     }
     Ok((planned, taken))
@@ -808,19 +871,21 @@ fn write_lines(
         .iter()
         .zip(line_ids)
         .enumerate()
-        .map(|(i, (pl, id))| order_line::Model {
-            id: *id,
-            order_id: o.id,
-            line_no: i as i32 + 1,
-            product_id: pl.req.product_id,
-            quantity: pl.req.quantity.thousandths(),
-            unit_price: pl.req.unit_price.cents(),
-            gross: pl.amounts.iter().map(|a| a.gross.cents()).sum(),
-            fee: pl.amounts.iter().map(|a| a.fee.cents()).sum(),
-            refunded: 0,
-            returned: 0,
+        .map(|(i, (pl, id))| {
+            Ok(order_line::Model {
+                id: *id,
+                order_id: o.id,
+                line_no: i as i32 + 1,
+                product_id: pl.req.product_id,
+                quantity: pl.req.quantity.thousandths(),
+                unit_price: pl.req.shown_unit_price()?.cents(),
+                gross: pl.amounts.iter().map(|a| a.gross.cents()).sum(),
+                fee: pl.amounts.iter().map(|a| a.fee.cents()).sum(),
+                refunded: 0,
+                returned: 0,
+            })
         })
-        .collect();
+        .collect::<Result<_, AppError>>()?;
     let rows = lines.iter().map(|l| {
         let mut am: order_line::ActiveModel = l.clone().into();
         am.id = Set(l.id);
