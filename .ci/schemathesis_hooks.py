@@ -18,6 +18,10 @@ STORED_DATA_CODES = {
     "bad_encoding",
     "statement_unreadable",
     "statement_corrupt",
+    # Feeds: what the network and the deployment say (the base URL's host resolves to public
+    # addresses; a key to seal secrets with is configured), not the request's shape.
+    "address_not_allowed",
+    "secret_key_missing",
 }
 
 # Rules across fields or against the clock, which JSON Schema cannot state: (field, message start).

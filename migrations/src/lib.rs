@@ -14,6 +14,7 @@ mod m20261129_000007_striped_sums;
 mod m20261201_000008_staging_and_logins;
 mod m20261202_000009_reports;
 mod m20261203_000010_part_dates_and_sku;
+mod m20261203_000011_feeds;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_staging_and_logins::Migration),
             Box::new(m20261202_000009_reports::Migration),
             Box::new(m20261203_000010_part_dates_and_sku::Migration),
+            Box::new(m20261203_000011_feeds::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@ mod auth;
 mod catalog;
 mod console;
 mod errors;
+mod feeds;
 mod migrations;
 mod openapi;
 mod ops;

@@ -9,6 +9,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+pub mod fake_platform;
+
 pub use reqwest;
 pub use serde_json::json;
 
@@ -81,6 +83,9 @@ impl TestApp {
             }
         };
         let mut config = Config::with_database(url.clone());
+        // Feeds: a key to seal their secrets, and fake platforms on this machine admitted.
+        config.secret_key = Some(hezuo_app::secrets::SecretKey::generate());
+        config.feed_allow_nets = "127.0.0.1/32".parse().expect("allow-list");
         tweak(&mut config);
         let app = App::open(config).await.expect("open app");
         let admin = app.create_token(Role::Admin, ScopeIds::default(), "test", None).await.expect("admin token").token;
@@ -144,6 +149,28 @@ impl TestApp {
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
         self.call("PATCH", path, Some(token), Some(&body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call("PUT", path, Some(token), Some(&body)).await
+    }
+
+    /// Every row `sql` returns, its columns as text (`NULL` for null): for tests that look at
+    /// what is stored. Columns must be text (cast others in the query).
+    pub async fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        use hezuo_db::sea_orm::{ConnectionTrait, Statement};
+        let backend = self.app.db.get_database_backend();
+        let found = self.app.db.query_all_raw(Statement::from_string(backend, sql)).await.expect("query");
+        found
+            .iter()
+            .map(|r| {
+                (0..r.column_names().len())
+                    .map(|i| {
+                        r.try_get_by_index::<Option<String>>(i).expect("text column").unwrap_or_else(|| "NULL".into())
+                    })
+                    .collect()
+            })
+            .collect()
     }
 
     /// POSTs as admin and returns the new object's id, failing the test on anything but 201.

@@ -27,6 +27,12 @@ pub struct Config {
     /// The address people reach the service at (e.g. `https://hezuo.example.cn`); console
     /// cookies are `Secure` when it is https.
     pub public_url: Option<String>,
+    /// The key that seals feed secrets at rest (`HEZUO_SECRET_KEY`, or the key file beside a
+    /// SQLite database). Without one, feeds cannot be saved.
+    pub secret_key: Option<crate::secrets::SecretKey>,
+    /// Networks outgoing feed requests may reach although they are not public
+    /// (`HEZUO_FEED_ALLOW_NETS`; tests: 127.0.0.1/32).
+    pub feed_allow_nets: hezuo_platforms::AllowList,
 }
 
 impl Config {
@@ -49,6 +55,8 @@ impl Config {
             max_connections: 512,
             request_timeout: Duration::from_secs(30),
             public_url: None,
+            secret_key: None,
+            feed_allow_nets: hezuo_platforms::AllowList::default(),
         }
     }
 }

@@ -185,6 +185,26 @@ schema!(
         .into()
 );
 schema!(
+    FeedPlatform,
+    "The platform a feed pulls from.",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["taobao", "pdd", "douyin"]))
+        .examples(["taobao"])
+        .into()
+);
+schema!(
+    FeedKey,
+    "A platform credential: 1 to 200 characters on one line.",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(r"^[^\x00-\x20\x7f](?:[^\x00-\x1f\x7f]{0,198}[^\x00-\x20\x7f])?$"))
+        .min_length(Some(1))
+        .max_length(Some(200))
+        .examples(["12345678"])
+        .into()
+);
+schema!(
     ChannelCode,
     "A channel's code: 1 to 32 characters of a-z, 0-9, '_' or '-'.",
     ObjectBuilder::new()

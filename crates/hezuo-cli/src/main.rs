@@ -34,6 +34,10 @@ struct Settings {
     /// Default yearly income target of a village collective, in 元.
     #[arg(long, env = "HEZUO_INCOME_TARGET", default_value = "100000.00", global = true)]
     income_target: String,
+    /// Networks that platform feeds may reach although they are not public, comma-separated
+    /// (e.g. 127.0.0.1/32 for a platform simulator); empty: public addresses only.
+    #[arg(long, env = "HEZUO_FEED_ALLOW_NETS", default_value = "", global = true)]
+    feed_allow_nets: String,
 }
 
 #[derive(Subcommand)]
@@ -177,7 +181,30 @@ fn config(settings: &Settings) -> Result<Config> {
         .ok()
         .filter(|m| !m.is_negative())
         .with_context(|| format!("HEZUO_INCOME_TARGET {:?} is not an amount like 100000.00", settings.income_target))?;
+    config.feed_allow_nets = hezuo_platforms::AllowList::parse(&settings.feed_allow_nets)
+        .map_err(|e| anyhow::anyhow!("HEZUO_FEED_ALLOW_NETS: {e}"))?;
+    config.secret_key = secret_key(&config.database_url)?;
     Ok(config)
+}
+
+/// The key that seals feed secrets: `HEZUO_SECRET_KEY`, else (SQLite) the key file beside the
+/// database, created with mode 0600 on first start; none on PostgreSQL without the variable.
+fn secret_key(database_url: &str) -> Result<Option<hezuo_app::secrets::SecretKey>> {
+    use hezuo_app::secrets::SecretKey;
+    if let Ok(text) = std::env::var("HEZUO_SECRET_KEY") {
+        return SecretKey::parse(&text).map(Some).map_err(|e| anyhow::anyhow!(e));
+    }
+    match hezuo_db::sqlite_file(database_url) {
+        Some(file) => {
+            let mut name = file.as_os_str().to_owned();
+            name.push(".key");
+            let path = std::path::PathBuf::from(name);
+            SecretKey::load_or_create(&path)
+                .map(Some)
+                .with_context(|| format!("reading or creating {}", path.display()))
+        }
+        None => Ok(None),
+    }
 }
 
 fn init_tracing() {
@@ -239,7 +266,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
             let addr = listener.local_addr()?;
             tracing::info!("hezuo listening on http://{addr}/ — API docs at http://{addr}/docs/");
-            hezuo_server::serve(listener, app, shutdown_signal()).await?;
+            if app.config.secret_key.is_none() {
+                tracing::warn!("HEZUO_SECRET_KEY is not set: platform feeds cannot be saved or run");
+            }
+            let feeds = tokio::spawn(hezuo_app::feeds::run_scheduler(app.clone(), std::future::pending()));
+            let served = hezuo_server::serve(listener, app, shutdown_signal()).await;
+            feeds.abort();
+            served?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {

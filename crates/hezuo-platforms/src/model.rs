@@ -138,7 +138,7 @@ fn lookup<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 /// cancel of the whole order (if hezuo never booked it, there is nothing to cancel). Where the
 /// platform's status alone does not say which, each platform module documents its rule; when in
 /// doubt the rule leans to "after payment", so that a cancel is never lost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum OrderState {
     /// Created, not paid yet.
     Unpaid,
@@ -191,7 +191,7 @@ impl OrderState {
 }
 
 /// One line of a platform order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PlatformLine {
     /// The platform's id of the line (Taobao `oid`, Douyin `sku_order_id`; Pinduoduo has none,
     /// see [`crate::pdd`]).
@@ -205,7 +205,7 @@ pub struct PlatformLine {
 }
 
 /// A platform order, normalized.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PlatformOrder {
     /// The platform's order id (the hezuo order's `external_id`).
     pub id: String,
@@ -222,7 +222,7 @@ pub struct PlatformOrder {
 }
 
 /// A platform refund (after-sale), normalized.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PlatformRefund {
     /// The platform's refund id: the same id again changes nothing.
     pub refund_id: String,

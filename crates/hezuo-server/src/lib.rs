@@ -51,6 +51,7 @@ fn api(json_limit: usize) -> OpenApiRouter<AppState> {
         .merge(routes::periods::routes())
         .merge(routes::reconciliation::routes())
         .merge(routes::reports::routes())
+        .merge(routes::feeds::routes())
         .layer(DefaultBodyLimit::max(json_limit));
     let files = routes::catalog::import_routes().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
     let statements = routes::reconciliation::upload_routes().layer(DefaultBodyLimit::max(STATEMENT_BODY_LIMIT));

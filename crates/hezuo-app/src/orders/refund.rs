@@ -42,6 +42,8 @@ pub struct RefundView {
     pub quantity: Quantity,
     pub restock: bool,
     pub reason: String,
+    /// The platform's refund id, for a refund booked by a feed.
+    pub external_id: Option<String>,
     pub booking_date: NaiveDate,
     pub created_at: DateTime<Utc>,
 }
@@ -56,6 +58,7 @@ impl From<refund::Model> for RefundView {
             quantity: Quantity::from_thousandths(r.quantity),
             restock: r.restock,
             reason: r.reason,
+            external_id: r.external_id,
             booking_date: r.booking_date,
             created_at: r.created_at,
         }
@@ -68,6 +71,16 @@ struct RefundSpec<'a> {
     quantity: Quantity,
     restock: bool,
     reason: &'a str,
+    /// The platform's refund id, when a feed books it.
+    external_id: Option<&'a str>,
+}
+
+/// One line of a platform refund: the line, the amount and the quantity that came back.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ExternalRefundLine {
+    pub line_id: i64,
+    pub amount: Money,
+    pub quantity: Quantity,
 }
 
 impl App {
@@ -93,6 +106,7 @@ impl App {
             quantity: req.quantity,
             restock: req.restock,
             reason: &reason,
+            external_id: None,
         };
         let made = {
             let _turn = self.write_turn().await;
@@ -141,6 +155,7 @@ impl App {
                 quantity: Quantity::from_thousandths(l.quantity - l.returned),
                 restock: true,
                 reason: "order cancelled",
+                external_id: None,
             };
             if spec.amount != Money::ZERO || spec.quantity != Quantity::ZERO {
                 self.refund_in(&txn, actor, &o, &spec).await?;
@@ -149,6 +164,43 @@ impl App {
         txn.commit().await?;
         drop(turn);
         self.get_order(p, order_id).await
+    }
+
+    /// A platform refund (PLATFORMS.md §1): its lines booked in one transaction under the
+    /// platform's refund id, not restocked. `Ok(false)`: a refund with that id was booked
+    /// before, and nothing changed.
+    pub(crate) async fn refund_external(
+        &self,
+        actor: &Actor,
+        o: &order::Model,
+        external_id: &str,
+        lines: &[ExternalRefundLine],
+        reason: &str,
+    ) -> Result<bool, AppError> {
+        let _turn = self.write_turn().await;
+        let txn = self.db.begin().await?;
+        let seen = refund::Entity::find()
+            .filter(refund::Column::OrderId.eq(o.id))
+            .filter(refund::Column::ExternalId.eq(external_id))
+            .one(&txn)
+            .await?;
+        if seen.is_some() {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        for l in lines {
+            let spec = RefundSpec {
+                line_id: l.line_id,
+                amount: l.amount,
+                quantity: l.quantity,
+                restock: false,
+                reason,
+                external_id: Some(external_id),
+            };
+            self.refund_in(&txn, actor, o, &spec).await?;
+        }
+        txn.commit().await?;
+        Ok(true)
     }
 
     /// One line's refund inside `txn`. A zero amount (only when cancelling a line whose money
@@ -245,6 +297,7 @@ impl App {
                     quantity: Set(q),
                     restock: Set(r.restock),
                     reason: Set(r.reason.to_owned()),
+                    external_id: Set(r.external_id.map(str::to_owned)),
                     booking_date: Set(day),
                     actor_user_id: Set(actor.user_id),
                     actor_token_id: Set(actor.token_id),

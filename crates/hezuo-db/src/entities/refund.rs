@@ -11,6 +11,8 @@ pub struct Model {
     pub quantity: i64,
     pub restock: bool,
     pub reason: String,
+    /// The platform's refund id, for a refund a feed booked.
+    pub external_id: Option<String>,
     pub booking_date: Date,
     pub actor_user_id: Option<i64>,
     pub actor_token_id: Option<i64>,

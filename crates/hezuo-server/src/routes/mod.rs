@@ -1,5 +1,6 @@
 pub mod auth;
 pub mod catalog;
+pub mod feeds;
 pub mod ops;
 pub mod orders;
 pub mod periods;
