@@ -740,6 +740,7 @@ async fn admin_previews_and_closes_a_period(app: TestApp) {
         "<dd id=\"dividend-total\">6.84 元</dd>",
         "id=\"close-form\"",
         "<td>农户1-0</td>",
+        "<td>桃源村1村集体</td>",
     ] {
         assert!(p.html.contains(part), "{part}: {}", p.html);
     }

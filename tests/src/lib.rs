@@ -86,6 +86,8 @@ impl TestApp {
         // Feeds: a key to seal their secrets, and fake platforms on this machine admitted.
         config.secret_key = Some(hezuo_app::secrets::SecretKey::generate());
         config.feed_allow_nets = "127.0.0.1/32".parse().expect("allow-list");
+        // Short-lived test databases: one warm connection each (many tests run at once).
+        config.postgres_warm_connections = 1;
         tweak(&mut config);
         let app = App::open(config).await.expect("open app");
         let admin = app.create_token(Role::Admin, ScopeIds::default(), "test", None).await.expect("admin token").token;
@@ -209,7 +211,9 @@ impl Drop for TestApp {
         let postgres = self.postgres.take();
         block_on_thread(async move {
             if check {
-                let app = App::open(Config::with_database(url)).await.expect("reopen for verify");
+                let mut config = Config::with_database(url);
+                config.postgres_warm_connections = 1;
+                let app = App::open(config).await.expect("reopen for verify");
                 let report = hezuo_app::verify::run(&app).await.expect("verify runs");
                 app.db.close().await.ok();
                 assert!(report.ok(), "hezuo verify failed after the test:\n{report}");

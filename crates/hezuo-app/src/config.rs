@@ -30,6 +30,9 @@ pub struct Config {
     /// The key that seals feed secrets at rest (`HEZUO_SECRET_KEY`, or the key file beside a
     /// SQLite database). Without one, feeds cannot be saved.
     pub secret_key: Option<crate::secrets::SecretKey>,
+    /// PostgreSQL connections kept open from the start (`hezuo_db::connect_warm`): enough for
+    /// a report's concurrent reads under load, so none is opened in a request's path.
+    pub postgres_warm_connections: u32,
     /// Networks outgoing feed requests may reach although they are not public
     /// (`HEZUO_FEED_ALLOW_NETS`; tests: 127.0.0.1/32).
     pub feed_allow_nets: hezuo_platforms::AllowList,
@@ -56,6 +59,7 @@ impl Config {
             request_timeout: Duration::from_secs(30),
             public_url: None,
             secret_key: None,
+            postgres_warm_connections: 12,
             feed_allow_nets: hezuo_platforms::AllowList::default(),
         }
     }

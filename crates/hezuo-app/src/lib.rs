@@ -74,7 +74,7 @@ impl KeyedLocks {
 impl App {
     /// Connects to the configured database and applies pending migrations.
     pub async fn open(config: Config) -> Result<App, AppError> {
-        let db = hezuo_db::connect(&config.database_url)
+        let db = hezuo_db::connect_warm(&config.database_url, config.postgres_warm_connections)
             .await
             .map_err(|e| AppError::Internal(format!("cannot open the database: {e}")))?;
         hezuo_db::migrate(&db).await?;

@@ -194,6 +194,16 @@ schema!(
         .into()
 );
 schema!(
+    FeedUrl,
+    "A platform's API address: https:// (http:// only for hosts inside HEZUO_FEED_ALLOW_NETS), no credentials; its host must resolve to public addresses.",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$"))
+        .max_length(Some(500))
+        .examples(["https://eco.taobao.com"])
+        .into()
+);
+schema!(
     FeedKey,
     "A platform credential: 1 to 200 characters on one line.",
     ObjectBuilder::new()

@@ -1,4 +1,4 @@
-//! `cargo run --release -p hezuo-bench -- [--database URL] <import|orders|close|reconcile|fairness|reports|roundtrip> [options]`
+//! `cargo run --release -p hezuo-bench -- [--database URL] <import|orders|feed|close|reconcile|fairness|reports|roundtrip> [options]`
 //!
 //! Starts the real server on 127.0.0.1:0 over a fresh database (a temporary SQLite file unless
 //! `--database` names one, e.g. an empty PostgreSQL database), sets up a station through the
@@ -93,6 +93,11 @@ enum Command {
         #[arg(long)]
         reuse: bool,
     },
+    /// One feed run booking `orders` paid orders from a fake Taobao shop on 127.0.0.1.
+    Feed {
+        #[arg(long, default_value_t = 10_000)]
+        orders: usize,
+    },
     /// The cost of one statement round trip through the driver: `SELECT 1` in a transaction,
     /// one client, and an empty transaction (BEGIN + COMMIT).
     Roundtrip {
@@ -104,6 +109,7 @@ enum Command {
 mod books;
 mod close;
 mod fairness;
+mod feed;
 mod orders;
 mod reconcile;
 mod reports;
@@ -130,7 +136,11 @@ async fn start(database: Option<String>) -> Result<Bench> {
             (hezuo_db::sqlite_url(&dir.path().join("bench.db")), Some(dir))
         }
     };
-    let app = App::open(Config::with_database(url)).await.context("open database")?;
+    let mut config = Config::with_database(url);
+    // `feed` runs against a fake platform on this machine, its secrets sealed with a new key.
+    config.secret_key = Some(hezuo_app::secrets::SecretKey::generate());
+    config.feed_allow_nets = "127.0.0.1/32".parse().context("allow-list")?;
+    let app = App::open(config).await.context("open database")?;
     let admin = Principal::Admin;
     let e = |e: hezuo_app::AppError| anyhow::anyhow!("{e}");
     let village = app
@@ -326,6 +336,7 @@ async fn main() -> Result<()> {
         }
         Command::Roundtrip { statements } => roundtrip(&bench, statements).await,
         Command::Fairness { lots, statement_rows } => fairness::run(&bench, lots, statement_rows).await,
+        Command::Feed { orders } => feed::run(&bench, orders).await,
         Command::Close { .. } | Command::Reconcile { .. } | Command::Reports { .. } => unreachable!("handled above"),
     }
 }

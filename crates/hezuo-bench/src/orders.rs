@@ -9,7 +9,19 @@ use hezuo_core::{Money, Quantity};
 use hezuo_db::sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
 use std::time::{Duration, Instant};
 
-async fn stocked_product(b: &Bench, name: String, lots: usize, lot_size: &str) -> Result<i64> {
+pub(crate) async fn stocked_product(b: &Bench, name: String, lots: usize, lot_size: &str) -> Result<i64> {
+    stocked_product_with_sku(b, name, None, lots, lot_size).await
+}
+
+/// A listed product at 20.00 with `lots` lots of `lot_size` (floor 12.00) from the station's
+/// households, and merchant code `sku`.
+pub(crate) async fn stocked_product_with_sku(
+    b: &Bench,
+    name: String,
+    sku: Option<String>,
+    lots: usize,
+    lot_size: &str,
+) -> Result<i64> {
     let e = |e: hezuo_app::AppError| anyhow::anyhow!("{e}");
     let p = b
         .app
@@ -19,7 +31,7 @@ async fn stocked_product(b: &Bench, name: String, lots: usize, lot_size: &str) -
             CreateProduct {
                 name,
                 unit: "kg".into(),
-                sku: None,
+                sku,
                 price: Money::from_cents(2000),
                 status: Some(hezuo_catalog::ProductStatus::Listed),
                 category: None,

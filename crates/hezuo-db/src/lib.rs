@@ -54,6 +54,15 @@ pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
 /// Opens a pool. SQLite files are created if missing and run with WAL, foreign keys, a busy
 /// timeout and `synchronous=NORMAL` (durable at every checkpoint, safe against corruption).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, ConnectError> {
+    connect_warm(url, 1).await
+}
+
+/// `connect`, keeping at least `warm` PostgreSQL connections open however quiet the service
+/// is. A connection opened on demand costs its first requests ~100 ms (a new backend loads its
+/// catalog caches and prepares every statement again): a service keeps enough open for its
+/// concurrent reads (`Config::postgres_warm_connections`; BENCHMARKS.md "Village income and
+/// reports"). SQLite keeps one.
+pub async fn connect_warm(url: &str, warm: u32) -> Result<DatabaseConnection, ConnectError> {
     let backend = Backend::of_url(url).ok_or(ConnectError::UnsupportedUrl)?;
     let mut opts = ConnectOptions::new(url.to_owned());
     // A pooled connection is pinged before use only after it has been idle for a while (the
@@ -75,12 +84,15 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, ConnectError> {
             });
         }
         Backend::Postgres => {
-            opts.max_connections(32).min_connections(1);
+            opts.max_connections(POSTGRES_MAX_CONNECTIONS).min_connections(warm.clamp(1, POSTGRES_MAX_CONNECTIONS));
         }
     }
     let db = Database::connect(opts).await?;
     Ok(db)
 }
+
+/// The most PostgreSQL connections one service opens.
+pub const POSTGRES_MAX_CONNECTIONS: u32 = 32;
 
 /// Applies pending migrations.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {

@@ -53,10 +53,17 @@ fn not_allowed(message: impl Into<String>) -> AppError {
 /// A feed's base URL when it is saved: `https://` with a host whose every address is public
 /// (or in `HEZUO_FEED_ALLOW_NETS`); `http://` only for a host inside the allow-list.
 pub(crate) async fn check_base_url(text: &str, allow: &AllowList) -> Result<Url, AppError> {
-    let url = hezuo_platforms::check_url(text, true).map_err(|e| refused(e.to_string()))?;
-    if !url.username().is_empty() || url.password().is_some() {
+    let text = text.trim();
+    if !(text.starts_with("https://") || text.starts_with("http://")) || text.chars().count() > 500 {
+        return Err(refused("must be an https:// URL of at most 500 characters"));
+    }
+    let authority = text.split("://").nth(1).unwrap_or_default().split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
         return Err(refused("must not carry credentials"));
     }
+    // The form is right: a host that does not parse names no address that can be reached.
+    let url =
+        hezuo_platforms::check_url(text, true).map_err(|e| not_allowed(format!("the host is not valid ({e})")))?;
     let addrs: Vec<std::net::IpAddr> = match hezuo_platforms::address::literal_ip(&url) {
         Some(ip) => vec![ip],
         None => {

@@ -29,7 +29,7 @@ pub struct PutFeed {
     #[schema(value_type = crate::openapi::FeedPlatform)]
     pub platform: String,
     /// The platform's API address (`https://`; tests point it at a fake platform).
-    #[schema(value_type = String, example = "https://eco.taobao.com")]
+    #[schema(value_type = crate::openapi::FeedUrl)]
     pub base_url: String,
     #[schema(value_type = crate::openapi::FeedKey)]
     pub app_key: String,

@@ -281,22 +281,40 @@ pub async fn read_upload(session: &Session, mut form: axum::extract::Multipart) 
     Ok(up)
 }
 
-/// The names of households, read one by one through the caller's scope (those out of it are
-/// left out): for pages that name the few households of one order or close.
+/// Names read one by one through the caller's scope (those out of it are left out): for
+/// pages that name the few households or villages of one order or close.
+async fn names_of<F, Fut>(ids: impl IntoIterator<Item = i64>, name: F) -> std::collections::HashMap<i64, String>
+where
+    F: Fn(i64) -> Fut,
+    Fut: std::future::Future<Output = Option<String>>,
+{
+    let mut names = std::collections::HashMap::new();
+    for id in ids {
+        if !names.contains_key(&id)
+            && let Some(n) = name(id).await
+        {
+            names.insert(id, n);
+        }
+    }
+    names
+}
+
+/// The names of households in the caller's scope.
 pub async fn household_names(
     c: &Console,
     p: &Principal,
     ids: impl IntoIterator<Item = i64>,
 ) -> std::collections::HashMap<i64, String> {
-    let mut names = std::collections::HashMap::new();
-    for id in ids {
-        if !names.contains_key(&id)
-            && let Ok(h) = c.app.get_household(p, id).await
-        {
-            names.insert(id, h.name);
-        }
-    }
-    names
+    names_of(ids, |id| async move { c.app.get_household(p, id).await.ok().map(|h| h.name) }).await
+}
+
+/// The names of villages in the caller's scope (a close's dividends name village collectives).
+pub async fn village_names(
+    c: &Console,
+    p: &Principal,
+    ids: impl IntoIterator<Item = i64>,
+) -> std::collections::HashMap<i64, String> {
+    names_of(ids, |id| async move { c.app.get_village(p, id).await.ok().map(|v| v.name) }).await
 }
 
 /// A query or form field as the use cases take it: trimmed, and absent when empty.

@@ -46,6 +46,7 @@ struct PeriodsPage {
     closed: Vec<ClosedPeriod>,
     next: Option<Next>,
     households: HashMap<i64, String>,
+    villages: HashMap<i64, String>,
     notice: String,
     errors: Errors,
 }
@@ -58,7 +59,12 @@ impl PeriodsPage {
     fn member(&self, m: &hezuo_app::periods::MemberRef) -> String {
         match (m.household_id, m.village_id) {
             (Some(h), _) => self.household(&h),
-            (None, Some(v)) => format!("村集体 {v}"),
+            (None, Some(v)) => match self.villages.get(&v) {
+                // 桃源村 → 桃源村集体
+                Some(name) if name.ends_with('村') => format!("{name}集体"),
+                Some(name) => format!("{name}村集体"),
+                None => format!("村集体 {v}"),
+            },
             _ => m.account.clone(),
         }
     }
@@ -103,6 +109,9 @@ async fn periods_page(
         })
         .collect();
     let households = super::household_names(c, p, ids).await;
+    let village_ids: Vec<i64> =
+        next.iter().flat_map(|n| n.view.dividends.iter().filter_map(|d| d.member.village_id)).collect();
+    let villages = super::village_names(c, p, village_ids).await;
     render(
         status,
         &PeriodsPage {
@@ -111,6 +120,7 @@ async fn periods_page(
             closed,
             next,
             households,
+            villages,
             notice,
             errors: errors.within(&["confirm"]),
         },
