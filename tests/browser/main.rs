@@ -54,7 +54,8 @@ async fn browser() -> Option<(Driver, Client, tempfile::TempDir)> {
         .spawn()
         .expect("start chromedriver");
     let driver = Driver(child);
-    for _ in 0..100 {
+    // A loaded machine (two browser tests start at once) can take a while to start it.
+    for _ in 0..300 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             break;
         }
@@ -74,13 +75,24 @@ async fn browser() -> Option<(Driver, Client, tempfile::TempDir)> {
         },
         "goog:loggingPrefs": {"browser": "ALL"},
     });
-    let caps = caps.as_object().unwrap().clone().into_iter().collect();
+    let caps: fantoccini::wd::Capabilities = caps.as_object().unwrap().clone().into_iter().collect();
     // WebDriver on 127.0.0.1 over plain HTTP: no TLS.
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("WebDriver session");
+    let mut tries = 0;
+    let client = loop {
+        let session = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await;
+        match session {
+            Ok(c) => break c,
+            Err(e) if tries < 5 => {
+                eprintln!("WebDriver session not yet: {e}");
+                tries += 1;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(e) => panic!("WebDriver session: {e}"),
+        }
+    };
     Some((driver, client, profile))
 }
 

@@ -28,10 +28,11 @@ pub(crate) async fn run(b: &Bench, orders: usize) -> Result<()> {
     let credentials = Credentials::new("bench-app", "bench-secret", Some("bench-token".into()));
     let fake = FakePlatform::start(Kind::Taobao, credentials).await;
     let now = Utc::now();
+    // Over the last day, up to two minutes ago: a run reads up to a minute ago.
     let start = now - TimeDelta::days(1);
-    let step = TimeDelta::days(1).num_milliseconds() / i64::try_from(orders.max(1))?;
+    let step = (TimeDelta::days(1) - TimeDelta::minutes(2)).num_milliseconds() / i64::try_from(orders.max(1))?;
     for i in 0..orders {
-        let at = start + TimeDelta::milliseconds(step * i64::try_from(i)? + 1_000);
+        let at = start + TimeDelta::milliseconds(step * i64::try_from(i)?);
         let id = format!("TB{i:08}");
         fake.put_order(FakeOrder::new(&id, FakeStatus::Paid, at).line(FakeLine::new(
             format!("{id}-1"),
