@@ -155,10 +155,13 @@ const ERRORS: [(&str, &str); 11] = [
 ];
 
 /// The operations that can meet a conflict with what is stored, and which.
-const CONFLICTS: [(&str, &str, &str); 10] = [
+const CONFLICTS: [(&str, &str, &str); 13] = [
     ("post", "/api/v1/villages", "A village with this code exists (`already_exists`)"),
     ("post", "/api/v1/users", "A user with this username exists (`already_exists`)"),
     ("post", "/api/v1/channels", "The alliance has a channel with this code (`already_exists`)"),
+    ("post", "/api/v1/stations/{id}/products", "Another product of the station has this sku (`already_exists`)"),
+    ("patch", "/api/v1/products/{id}", "Another product of the station has this sku (`already_exists`)"),
+    ("post", "/api/v1/channels/{id}/feed:sync", "A run of this feed is under way (`feed_busy`)"),
     ("post", "/api/v1/cooperatives/{id}/members", "The household or village is a member already (`already_exists`)"),
     ("post", "/api/v1/cooperatives/{id}/rules", "A rule version from this date exists (`already_exists`)"),
     ("post", "/api/v1/orders", "The order's (channel, external_id) exists with a different body (`order_conflict`)"),
