@@ -140,6 +140,8 @@ impl Run<'_> {
         if let Some(s) = &seen
             && (s.modified_at > o.modified || is_terminal_name(&s.state))
         {
+            // A newer update was taken already: a parked older version of it is obsolete.
+            self.unpark("order", &o.id).await?;
             return Ok(Outcome::Unchanged);
         }
         let outcome = match o.state.action() {
