@@ -423,12 +423,60 @@ async fn a_run_cut_off_and_two_runs_at_once(app: TestApp) {
     app.verify().await;
 }
 
+/// The scheduler `hezuo serve` runs: an enabled feed is run when due, a disabled one never.
+async fn the_scheduler_runs_enabled_feeds(app: TestApp) {
+    let t = app.tenant(1).await;
+    let product = stocked(&app, &t, "TAO-1", "10").await;
+    let start = Utc::now() - TimeDelta::minutes(30);
+    let shop = shop(&app, &t, Kind::Pdd, start, product).await;
+    shop.fake.put_order(paid("P-1", 2, 1980, start + TimeDelta::minutes(5)));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let scheduler = tokio::spawn(hezuo_app::feeds::run_scheduler(app.app.clone(), async {
+        let _ = stopped.await;
+    }));
+    // Disabled (as saved): the scheduler leaves it alone.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    assert_eq!(shop.orders(&app).await, 0);
+    assert!(shop.fake.requests().is_empty());
+
+    let mut body = feed_body(&shop.fake.base_url());
+    body["platform"] = json!("pdd");
+    body["app_key"] = json!("app-1");
+    body["app_secret"] = json!("secret-of-the-shop");
+    body["access_token"] = json!("token-of-the-shop");
+    body["start_at"] = json!(start.to_rfc3339());
+    body["enabled"] = json!(true);
+    let (s, v) = app.put(&format!("/api/v1/channels/{}/feed", shop.channel), &t.alliance_token, body).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut waited = 0;
+    while shop.orders(&app).await == 0 && waited < 150 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    assert_eq!(shop.orders(&app).await, 1, "booked by the scheduler");
+    let mut feed = shop.feed(&app).await;
+    while feed["last_run"]["finished_at"].is_null() && waited < 300 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+        feed = shop.feed(&app).await;
+    }
+    let finished: DateTime<Utc> = feed["last_run"]["finished_at"].as_str().unwrap().parse().unwrap();
+    let next: DateTime<Utc> = feed["next_run_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!((next - finished).num_seconds(), 300, "the next run at the feed's interval: {feed}");
+    assert_eq!(feed["last_run"]["orders_created"], 1);
+    assert_eq!(shop.fake.rejected(), 0);
+    let _ = stop.send(());
+    scheduler.await.unwrap();
+    assert_eq!(shop.stock(&app).await, "8.000");
+}
+
 db_tests!(
     settings_secrets_and_scope,
     bad_settings_change_nothing,
     every_order_exactly_once_on_every_platform,
     states_parking_and_refunds,
     a_run_cut_off_and_two_runs_at_once,
+    the_scheduler_runs_enabled_feeds,
 );
 
 #[tokio::test]
