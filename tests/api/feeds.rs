@@ -470,6 +470,37 @@ async fn the_scheduler_runs_enabled_feeds(app: TestApp) {
     assert_eq!(shop.stock(&app).await, "8.000");
 }
 
+/// A run ends at its time budget however far behind the cursor is, keeps its cursor where the
+/// last whole window ended, and asks for the next run at once; the next run carries on.
+async fn a_run_ends_at_its_budget(app: TestApp) {
+    let t = app.tenant(1).await;
+    let product = stocked(&app, &t, "TAO-1", "10").await;
+    let start = Utc::now() - TimeDelta::hours(1);
+    let shop = shop(&app, &t, Kind::Taobao, start, product).await;
+    shop.fake.put_order(paid("T-1", 1, 990, start + TimeDelta::minutes(50)));
+    let before = shop.feed(&app).await["cursor"].clone();
+    // The same database through an app whose runs have no time at all.
+    let budget_app = hezuo_app::App::open({
+        let mut c = hezuo_app::Config::with_database(app.database_url());
+        c.secret_key = app.app.config.secret_key.clone();
+        c.feed_allow_nets = app.app.config.feed_allow_nets.clone();
+        c.postgres_warm_connections = 1;
+        c.feed_run_budget = std::time::Duration::ZERO;
+        c
+    })
+    .await
+    .unwrap();
+    let run = budget_app.sync_feed(&hezuo_app::Principal::Admin, shop.channel).await.unwrap();
+    assert_eq!((run.caught_up, run.orders_created, run.error.is_none()), (false, 0, true), "{run:?}");
+    let feed = shop.feed(&app).await;
+    assert_eq!(feed["cursor"], before, "the cursor stays");
+    assert_eq!(feed["next_run_at"], feed["last_run"]["finished_at"], "the next run at once: {feed}");
+    budget_app.db.close().await.unwrap();
+
+    let run = shop.sync(&app).await;
+    assert_eq!((run["caught_up"].as_bool(), run["orders_created"].as_i64()), (Some(true), Some(1)), "{run}");
+}
+
 db_tests!(
     settings_secrets_and_scope,
     bad_settings_change_nothing,
@@ -477,6 +508,7 @@ db_tests!(
     states_parking_and_refunds,
     a_run_cut_off_and_two_runs_at_once,
     the_scheduler_runs_enabled_feeds,
+    a_run_ends_at_its_budget,
 );
 
 #[tokio::test]

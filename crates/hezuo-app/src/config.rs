@@ -33,6 +33,9 @@ pub struct Config {
     /// PostgreSQL connections kept open from the start (`hezuo_db::connect_warm`): enough for
     /// a report's concurrent reads under load, so none is opened in a request's path.
     pub postgres_warm_connections: u32,
+    /// How long one feed run may take (PLATFORMS.md §1: 10 minutes); throttling waits and
+    /// windows both count. A run that reaches it keeps its cursor and the next run follows.
+    pub feed_run_budget: Duration,
     /// Networks outgoing feed requests may reach although they are not public
     /// (`HEZUO_FEED_ALLOW_NETS`; tests: 127.0.0.1/32).
     pub feed_allow_nets: hezuo_platforms::AllowList,
@@ -60,6 +63,7 @@ impl Config {
             public_url: None,
             secret_key: None,
             postgres_warm_connections: 12,
+            feed_run_budget: hezuo_platforms::RUN_BUDGET,
             feed_allow_nets: hezuo_platforms::AllowList::default(),
         }
     }

@@ -38,6 +38,9 @@ pub struct SyncSummary {
     pub parked: i32,
     /// Where the next run starts.
     pub cursor: DateTime<Utc>,
+    /// False when the run stopped at its time budget (10 minutes) with windows left to read;
+    /// the next run then starts at once instead of after the feed's interval.
+    pub caught_up: bool,
     /// Why the run stopped early (the platform's code and message, a connection error, the
     /// run's time budget); the cursor stays at the last window that was committed whole.
     pub error: Option<String>,
@@ -53,6 +56,8 @@ pub(crate) struct Run<'a> {
     client: FeedClient,
     started: Instant,
     summary: SyncSummary,
+    /// The run stopped at its time budget with windows left: the next one starts at once.
+    more: bool,
 }
 
 /// Why a run stopped.
@@ -93,7 +98,8 @@ pub(crate) async fn run(app: &App, feed_id: i64) -> Result<SyncSummary, AppError
     // The lease is released and the run recorded whatever happened.
     let t = now();
     let f = feed::Entity::find_by_id(feed_id).one(&app.db).await?.ok_or(AppError::NotFound("feed"))?;
-    let next = t + chrono::Duration::seconds(i64::from(f.interval_seconds));
+    let caught_up = outcome.as_ref().map_or(true, |s| s.caught_up);
+    let next = if caught_up { t + chrono::Duration::seconds(i64::from(f.interval_seconds)) } else { t };
     let (summary, result) = match outcome {
         Ok(s) => (Some(s.clone()), Ok(s)),
         Err(e) => (None, Err(e)),
@@ -146,6 +152,7 @@ async fn run_leased(app: &App, feed_id: i64) -> Result<SyncSummary, AppError> {
         platform,
         credentials,
         started: Instant::now(),
+        more: false,
     };
     if let Err(Stop(why)) = run.everything().await {
         run.summary.error = Some(why);
@@ -162,6 +169,7 @@ async fn run_leased(app: &App, feed_id: i64) -> Result<SyncSummary, AppError> {
         error = run.summary.error.as_deref().unwrap_or(""),
         "feed run finished"
     );
+    run.summary.caught_up = !run.more;
     Ok(run.summary)
 }
 
@@ -170,6 +178,12 @@ impl Run<'_> {
         self.retry_parked(false).await?;
         let windows: Vec<Window> = self.platform.windows(self.feed.cursor, self.app.now()).take(10_000).collect();
         for w in windows {
+            // A run ends within its budget, well inside its lease, whatever the backlog: a
+            // cursor far behind is caught up by the runs that follow at once.
+            if self.started.elapsed() >= self.app.config.feed_run_budget {
+                self.more = true;
+                break;
+            }
             let orders: Vec<PlatformOrder> = self.read(&w, Kind::Orders).await?.0;
             for o in &orders {
                 self.count(self.order(o).await?);
@@ -278,7 +292,8 @@ impl Run<'_> {
                 Err(PlatformError::Throttled { wait }) => {
                     let jitter = rand::random_range(-1000..=1000);
                     let wait = hezuo_platforms::throttle_wait(wait, attempt, jitter);
-                    if !hezuo_platforms::within_budget(self.started.elapsed(), wait) {
+                    let budget = self.app.config.feed_run_budget;
+                    if self.started.elapsed().checked_add(wait).is_none_or(|end| end > budget) {
                         return Err(Stop("throttled by the platform past the run's 10 minutes".into()));
                     }
                     attempt += 1;
