@@ -15,6 +15,7 @@ mod m20261201_000008_staging_and_logins;
 mod m20261202_000009_reports;
 mod m20261203_000010_part_dates_and_sku;
 mod m20261203_000011_feeds;
+mod m20261203_000012_webhooks;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_reports::Migration),
             Box::new(m20261203_000010_part_dates_and_sku::Migration),
             Box::new(m20261203_000011_feeds::Migration),
+            Box::new(m20261203_000012_webhooks::Migration),
         ]
     }
 }

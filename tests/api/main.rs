@@ -15,3 +15,4 @@ mod reconciliation;
 mod reports;
 mod setup;
 mod tenancy;
+mod webhooks;

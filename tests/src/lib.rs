@@ -10,6 +10,7 @@ use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub mod fake_platform;
+pub mod receiver;
 
 pub use reqwest;
 pub use serde_json::json;
@@ -86,6 +87,9 @@ impl TestApp {
         // Feeds: a key to seal their secrets, and fake platforms on this machine admitted.
         config.secret_key = Some(hezuo_app::secrets::SecretKey::generate());
         config.feed_allow_nets = "127.0.0.1/32".parse().expect("allow-list");
+        // Webhooks: receivers on this machine admitted, retries after a second.
+        config.webhook_allow_nets = "127.0.0.1/32".parse().expect("allow-list");
+        config.webhook_retry_schedule = "1,1".parse().expect("schedule");
         // Short-lived test databases: one warm connection each (many tests run at once).
         config.postgres_warm_connections = 1;
         tweak(&mut config);

@@ -39,6 +39,14 @@ pub struct Config {
     /// Networks outgoing feed requests may reach although they are not public
     /// (`HEZUO_FEED_ALLOW_NETS`; tests: 127.0.0.1/32).
     pub feed_allow_nets: hezuo_platforms::AllowList,
+    /// Networks webhook deliveries may reach although they are not public
+    /// (`HEZUO_WEBHOOK_ALLOW_NETS`; tests: 127.0.0.1/32).
+    pub webhook_allow_nets: hezuo_platforms::AllowList,
+    /// The waits between a failed delivery's attempts (`HEZUO_WEBHOOK_RETRY_SCHEDULE`, seconds,
+    /// comma-separated; PLATFORMS.md §5 by default).
+    pub webhook_retry_schedule: hezuo_platforms::webhook::RetrySchedule,
+    /// An endpoint whose every delivery has failed for this long is disabled (5 days).
+    pub webhook_disable_after: Duration,
 }
 
 impl Config {
@@ -65,6 +73,9 @@ impl Config {
             postgres_warm_connections: 12,
             feed_run_budget: hezuo_platforms::RUN_BUDGET,
             feed_allow_nets: hezuo_platforms::AllowList::default(),
+            webhook_allow_nets: hezuo_platforms::AllowList::default(),
+            webhook_retry_schedule: hezuo_platforms::webhook::RetrySchedule::default(),
+            webhook_disable_after: hezuo_platforms::webhook::DISABLE_AFTER_FAILING,
         }
     }
 }

@@ -12,8 +12,10 @@ pub use exec::{next_id, statement};
 pub mod export;
 pub mod feeds;
 pub mod ledger;
+pub mod metrics;
 pub mod openapi;
 pub mod orders;
+mod outbound;
 mod page;
 pub mod periods;
 pub mod reconciliation;
@@ -23,6 +25,7 @@ pub mod secrets;
 pub mod setup;
 mod validate;
 pub mod verify;
+pub mod webhooks;
 
 pub use auth::{Actor, Principal, Role};
 pub use config::Config;
@@ -55,6 +58,10 @@ pub struct App {
     /// One statement import per channel at a time (matching reads what earlier statements of
     /// the channel settled); imports of other channels go side by side.
     statement_imports: KeyedLocks,
+    /// The business metrics (`/metrics`).
+    pub metrics: Arc<metrics::Metrics>,
+    /// Wakes the webhook worker when this process has written an event.
+    pub(crate) webhook_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Async locks by key, made when first asked for.
@@ -91,6 +98,8 @@ impl App {
             intake,
             clock: Arc::default(),
             statement_imports: KeyedLocks::default(),
+            metrics: Arc::default(),
+            webhook_wake: Arc::default(),
         };
         app.discard_abandoned_statements().await?;
         Ok(app)
@@ -109,6 +118,11 @@ impl App {
     /// turn to write: on SQLite every write queues here, so none meets a busy database.
     pub(crate) async fn writer(&self) -> Writer<'_> {
         Writer { _turn: self.write_turn().await, db: &self.db }
+    }
+
+    /// Tells the webhook worker (`webhooks::run_worker`) that deliveries may be due.
+    pub(crate) fn wake_webhooks(&self) {
+        self.webhook_wake.notify_one();
     }
 
     /// The business clock's now (to the microsecond).

@@ -204,6 +204,25 @@ schema!(
         .into()
 );
 schema!(
+    WebhookUrl,
+    "Where webhook deliveries are sent: https:// (http:// only for hosts inside HEZUO_WEBHOOK_ALLOW_NETS), no credentials; its host must resolve to public addresses.",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$"))
+        .max_length(Some(500))
+        .examples(["https://erp.example.cn/hooks/hezuo"])
+        .into()
+);
+schema!(
+    WebhookEvent,
+    "An event webhooks report (PLATFORMS.md §5).",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["order.created", "order.refunded", "order.cancelled", "period.closed", "statement.imported"]))
+        .examples(["order.created"])
+        .into()
+);
+schema!(
     FeedKey,
     "A platform credential: 1 to 200 characters on one line.",
     ObjectBuilder::new()

@@ -328,6 +328,20 @@ async fn stored(db: &impl ConnectionTrait, c: period_close::Model) -> Result<Clo
     })
 }
 
+/// The close's `period.closed` deliveries, in its transaction: the close as
+/// `POST …/periods/{period}/close` answers it, to every alliance with a station of the cooperative.
+async fn closed(
+    txn: &hezuo_db::sea_orm::DatabaseTransaction,
+    cooperative_id: i64,
+    period: Period,
+) -> Result<(), AppError> {
+    use crate::webhooks::{Event, outbox};
+    let c = find_close(txn, cooperative_id, period).await?.ok_or_else(|| AppError::Internal("close not written".into()))?;
+    let id = c.id;
+    let view = stored(txn, c).await?;
+    outbox::record(txn, Event::PeriodClosed, id, outbox::Audience::Cooperative(cooperative_id), &view).await
+}
+
 async fn find_close(
     db: &impl ConnectionTrait,
     cooperative_id: i64,
@@ -440,9 +454,13 @@ impl App {
         let booked = {
             let _turn = self.write_turn().await;
             let txn = self.db.begin().await?;
-            let result = self.close_in(&txn, actor, cooperative_id, period).await;
+            let result = match self.close_in(&txn, actor, cooperative_id, period).await {
+                Ok(()) => closed(&txn, cooperative_id, period).await,
+                Err(e) => Err(e),
+            };
             crate::finish(txn, result).await
         };
+        self.wake_webhooks();
         match booked {
             Ok(()) | Err(AppError::Conflict { code: "already_exists", .. }) => {
                 let c = find_close(&self.db, cooperative_id, period)

@@ -295,10 +295,9 @@ impl App {
             Err(e) => return Err(e.into()),
         };
         match self.stage_and_match(&s, rows).await {
-            Ok(()) => {
-                let s =
-                    statement::Entity::find_by_id(s.id).one(&self.db).await?.ok_or(AppError::NotFound("statement"))?;
-                Ok(Imported { statement: self.statement_view(s).await?, created: true })
+            Ok(view) => {
+                self.wake_webhooks();
+                Ok(Imported { statement: view, created: true })
             }
             Err(e) => {
                 if let Err(cleanup) = self.discard_statement(s.id).await {
@@ -359,7 +358,11 @@ impl App {
     }
 
     /// Stores the rows in chunks, matches, and publishes the statement.
-    async fn stage_and_match(&self, s: &statement::Model, mut rows: StatementReader<&[u8]>) -> Result<(), AppError> {
+    async fn stage_and_match(
+        &self,
+        s: &statement::Model,
+        mut rows: StatementReader<&[u8]>,
+    ) -> Result<StatementView, AppError> {
         let started = std::time::Instant::now();
         let (mut good, mut bad) = (0i64, 0i64);
         let mut first: Option<DateTime<Utc>> = None;
@@ -457,18 +460,41 @@ impl App {
         let range_to = last.map(|t| t.with_timezone(&tz).date_naive());
         self.match_statement(s.id, s.channel_id, range_from.zip(range_to)).await?;
         tracing::debug!(statement = s.id, elapsed_ms = started.elapsed().as_millis() as u64, "statement matched");
-        statement::Entity::update_many()
-            .col_expr(statement::Column::Rows, Expr::value(good))
-            .col_expr(statement::Column::Rejected, Expr::value(bad))
-            .col_expr(statement::Column::FirstSettledAt, Expr::value(first))
-            .col_expr(statement::Column::LastSettledAt, Expr::value(last))
-            .col_expr(statement::Column::RangeFrom, Expr::value(range_from))
-            .col_expr(statement::Column::RangeTo, Expr::value(range_to))
-            .col_expr(statement::Column::State, Expr::value(READY))
-            .filter(statement::Column::Id.eq(s.id))
-            .exec(&*self.writer().await)
-            .await?;
-        Ok(())
+        // The view as published, read before: its items are final, and the sums over them do
+        // not hold the writer's turn.
+        let published = statement::Model {
+            rows: good,
+            rejected: bad,
+            first_settled_at: first,
+            last_settled_at: last,
+            range_from,
+            range_to,
+            state: READY.to_owned(),
+            ..s.clone()
+        };
+        let view = self.statement_view(published).await?;
+        let _turn = self.write_turn().await;
+        let txn = self.db.begin().await?;
+        let result = async {
+            statement::Entity::update_many()
+                .col_expr(statement::Column::Rows, Expr::value(good))
+                .col_expr(statement::Column::Rejected, Expr::value(bad))
+                .col_expr(statement::Column::FirstSettledAt, Expr::value(first))
+                .col_expr(statement::Column::LastSettledAt, Expr::value(last))
+                .col_expr(statement::Column::RangeFrom, Expr::value(range_from))
+                .col_expr(statement::Column::RangeTo, Expr::value(range_to))
+                .col_expr(statement::Column::State, Expr::value(READY))
+                .filter(statement::Column::Id.eq(s.id))
+                .exec(&txn)
+                .await?;
+            // Published and announced together (`crate::webhooks::outbox`).
+            let audience = crate::webhooks::outbox::Audience::Alliance(s.alliance_id);
+            let event = crate::webhooks::Event::StatementImported;
+            crate::webhooks::outbox::record(&txn, event, s.id, audience, &view).await
+        }
+        .await;
+        crate::finish(txn, result).await?;
+        Ok(view)
     }
 
     /// Deletes a statement that was not published, a chunk at a time.

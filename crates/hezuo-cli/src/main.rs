@@ -38,6 +38,15 @@ struct Settings {
     /// (e.g. 127.0.0.1/32 for a platform simulator); empty: public addresses only.
     #[arg(long, env = "HEZUO_FEED_ALLOW_NETS", default_value = "", global = true)]
     feed_allow_nets: String,
+    /// Networks that webhook deliveries may reach although they are not public,
+    /// comma-separated (e.g. 127.0.0.1/32 for a receiver on this machine); empty: public
+    /// addresses only.
+    #[arg(long, env = "HEZUO_WEBHOOK_ALLOW_NETS", default_value = "", global = true)]
+    webhook_allow_nets: String,
+    /// Seconds to wait between a failed webhook delivery's attempts, comma-separated; when
+    /// they run out the delivery is dead.
+    #[arg(long, env = "HEZUO_WEBHOOK_RETRY_SCHEDULE", default_value = "5,300,1800,7200,18000,36000,36000", global = true)]
+    webhook_retry_schedule: String,
 }
 
 #[derive(Subcommand)]
@@ -183,6 +192,12 @@ fn config(settings: &Settings) -> Result<Config> {
         .with_context(|| format!("HEZUO_INCOME_TARGET {:?} is not an amount like 100000.00", settings.income_target))?;
     config.feed_allow_nets = hezuo_platforms::AllowList::parse(&settings.feed_allow_nets)
         .map_err(|e| anyhow::anyhow!("HEZUO_FEED_ALLOW_NETS: {e}"))?;
+    config.webhook_allow_nets = hezuo_platforms::AllowList::parse(&settings.webhook_allow_nets)
+        .map_err(|e| anyhow::anyhow!("HEZUO_WEBHOOK_ALLOW_NETS: {e}"))?;
+    config.webhook_retry_schedule = settings
+        .webhook_retry_schedule
+        .parse()
+        .map_err(|e| anyhow::anyhow!("HEZUO_WEBHOOK_RETRY_SCHEDULE: {e}"))?;
     config.secret_key = secret_key(&config.database_url)?;
     Ok(config)
 }
@@ -270,8 +285,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 tracing::warn!("HEZUO_SECRET_KEY is not set: platform feeds cannot be saved or run");
             }
             let feeds = tokio::spawn(hezuo_app::feeds::run_scheduler(app.clone(), std::future::pending()));
+            let webhooks = tokio::spawn(hezuo_app::webhooks::run_worker(app.clone(), std::future::pending()));
             let served = hezuo_server::serve(listener, app, shutdown_signal()).await;
             feeds.abort();
+            webhooks.abort();
             served?;
             Ok(ExitCode::SUCCESS)
         }

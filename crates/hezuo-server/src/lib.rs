@@ -52,6 +52,7 @@ fn api(json_limit: usize) -> OpenApiRouter<AppState> {
         .merge(routes::reconciliation::routes())
         .merge(routes::reports::routes())
         .merge(routes::feeds::routes())
+        .merge(routes::webhooks::routes())
         .layer(DefaultBodyLimit::max(json_limit));
     let files = routes::catalog::import_routes().layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
     let statements = routes::reconciliation::upload_routes().layer(DefaultBodyLimit::max(STATEMENT_BODY_LIMIT));
@@ -102,7 +103,7 @@ async fn time_limit(
 pub fn router(app: App) -> Router {
     let json_limit = app.config.json_body_limit;
     let request_timeout = app.config.request_timeout;
-    let metrics = Metrics::new();
+    let metrics = Metrics::new(&app.metrics);
     let console = hezuo_web::router(app.clone())
         .route_layer(axum::middleware::from_fn_with_state(metrics.clone(), metrics::track));
     let state = AppState { app, metrics };

@@ -32,8 +32,10 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new() -> Arc<Metrics> {
+    /// The HTTP metrics, and the use cases' `business` metrics beside them.
+    pub fn new(business: &hezuo_app::metrics::Metrics) -> Arc<Metrics> {
         let mut registry = Registry::with_prefix("hezuo");
+        business.register(&mut registry);
         let requests = Family::<RequestLabels, Counter>::default();
         // 0.25 ms to ~8 s.
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {

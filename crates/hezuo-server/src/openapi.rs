@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         (name = "periods", description = "Period close (二次返利): preview, close, closed periods"),
         (name = "reconciliation", description = "Platform statements (对账): import, matching, items, resolution"),
         (name = "feeds", description = "Platform order feeds: Taobao, Pinduoduo and Douyin orders and refunds pulled into hezuo"),
+        (name = "webhooks", description = "Outgoing webhooks (Standard Webhooks): endpoints, deliveries with every attempt, redelivery"),
         (name = "reports", description = "Village income and reports: other operating income, revenue against the target, 薄弱村 ranking, household member accounts (成员账户), station sales"),
     )
 )]

@@ -9,8 +9,8 @@ use super::client::FeedClient;
 use crate::{App, AppError, now};
 use chrono::{DateTime, Utc};
 use hezuo_db::entities::{channel, feed, feed_parked};
-use hezuo_db::sea_orm::sea_query::Expr;
-use hezuo_db::sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+use hezuo_db::sea_orm::sea_query::{Expr, ExprTrait};
+use hezuo_db::sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use hezuo_platforms::{Credentials, Platform, PlatformError, PlatformOrder, PlatformRefund, Window};
 use serde::Serialize;
 use std::time::{Duration, Instant};
@@ -123,7 +123,34 @@ pub(crate) async fn run(app: &App, feed_id: i64) -> Result<SyncSummary, AppError
         .filter(feed::Column::LeaseOwner.eq(owner.as_str()))
         .exec(&*app.writer().await)
         .await?;
+    count_run(app, &f.platform, summary.as_ref()).await?;
     result
+}
+
+/// The run's metrics: its outcome, what it took, and what the platform's feeds have parked now.
+async fn count_run(app: &App, platform: &str, summary: Option<&SyncSummary>) -> Result<(), AppError> {
+    let ok = summary.is_some_and(|s| s.error.is_none());
+    let taken = summary.map_or([0; 4], |s| [s.orders_created, s.orders_replayed, s.orders_cancelled, s.refunds]);
+    let [booked, replayed, cancelled, refunded] = taken;
+    app.metrics.feed_run(
+        platform,
+        ok,
+        [("booked", booked), ("replayed", replayed), ("cancelled", cancelled), ("refunded", refunded)],
+    );
+    let parked = feed_parked::Entity::find()
+        .filter(
+            feed_parked::Column::FeedId.in_subquery(
+                hezuo_db::sea_orm::sea_query::Query::select()
+                    .column(feed::Column::Id)
+                    .from(feed::Entity)
+                    .and_where(Expr::col(feed::Column::Platform).eq(platform))
+                    .to_owned(),
+            ),
+        )
+        .count(&app.db)
+        .await?;
+    app.metrics.feed_parked(platform, i64::try_from(parked).unwrap_or(i64::MAX));
+    Ok(())
 }
 
 async fn run_leased(app: &App, feed_id: i64) -> Result<SyncSummary, AppError> {

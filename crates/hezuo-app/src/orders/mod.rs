@@ -15,7 +15,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use hezuo_core::{Money, Quantity};
 use hezuo_db::entities::{channel, order, order_line, order_part};
 use hezuo_db::sea_orm::sea_query::{Expr, ExprTrait};
-use hezuo_db::sea_orm::{ColumnTrait, Condition, EntityTrait, Order as SortOrder, QueryFilter, QueryOrder};
+use hezuo_db::sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order as SortOrder, QueryFilter, QueryOrder,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -138,6 +140,24 @@ pub(crate) fn order_scope(p: &Principal) -> Result<Condition, AppError> {
     }
 }
 
+/// The order's view (`GET /orders/{id}`) as `db` sees it (inside a transaction: with its writes).
+pub(crate) async fn order_view_in(db: &impl ConnectionTrait, o: order::Model) -> Result<OrderView, AppError> {
+    let ch = channel::Entity::find_by_id(o.channel_id).one(db).await?.ok_or(AppError::NotFound("channel"))?;
+    let lines = order_line::Entity::find()
+        .filter(order_line::Column::OrderId.eq(o.id))
+        .order_by(order_line::Column::LineNo, SortOrder::Asc)
+        .all(db)
+        .await?;
+    // Through the lines' ids: parts are indexed by (line_id, seq).
+    let parts = order_part::Entity::find()
+        .filter(order_part::Column::LineId.is_in(lines.iter().map(|l| l.id)))
+        .order_by(order_part::Column::LineId, SortOrder::Asc)
+        .order_by(order_part::Column::Seq, SortOrder::Asc)
+        .all(db)
+        .await?;
+    view_of(o, ch.code, lines, &parts)
+}
+
 fn part_view(p: &order_part::Model) -> PartView {
     PartView {
         lot_id: p.lot_id,
@@ -161,20 +181,7 @@ impl App {
     }
 
     pub(crate) async fn order_view(&self, o: order::Model) -> Result<OrderView, AppError> {
-        let ch = channel::Entity::find_by_id(o.channel_id).one(&self.db).await?.ok_or(AppError::NotFound("channel"))?;
-        let lines = order_line::Entity::find()
-            .filter(order_line::Column::OrderId.eq(o.id))
-            .order_by(order_line::Column::LineNo, SortOrder::Asc)
-            .all(&self.db)
-            .await?;
-        // Through the lines' ids: parts are indexed by (line_id, seq).
-        let parts = order_part::Entity::find()
-            .filter(order_part::Column::LineId.is_in(lines.iter().map(|l| l.id)))
-            .order_by(order_part::Column::LineId, SortOrder::Asc)
-            .order_by(order_part::Column::Seq, SortOrder::Asc)
-            .all(&self.db)
-            .await?;
-        view_of(o, ch.code, lines, &parts)
+        order_view_in(&self.db, o).await
     }
 
     pub async fn get_order(&self, p: &Principal, id: i64) -> Result<OrderView, AppError> {

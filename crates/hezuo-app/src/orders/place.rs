@@ -11,7 +11,7 @@ use hezuo_core::{Money, Quantity};
 use hezuo_db::entities::{
     channel, ledger_transaction, lot, order, order_line, order_part, product, rule_version, station, stock_movement,
 };
-use hezuo_db::sea_orm::sea_query::{Alias, CaseStatement, Expr, ExprTrait, LockType, Query};
+use hezuo_db::sea_orm::sea_query::{Alias, CaseStatement, Expr, ExprTrait, InsertStatement, LockType, Query};
 use hezuo_db::sea_orm::{
     ColumnTrait, Condition, DbBackend, DbErr, EntityName, EntityTrait, FromQueryResult, JoinType, NotSet,
     Order as SortOrder, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Set, Statement,
@@ -481,7 +481,10 @@ impl App {
             }
         };
         match booked {
-            Ok(order) => Ok(Placed { order, created: true }),
+            Ok(order) => {
+                self.wake_webhooks();
+                Ok(Placed { order, created: true })
+            }
             Err(e @ (AppError::Conflict { .. } | AppError::Invalid { .. })) => {
                 // A concurrent request with the same (channel, external_id) may have won the
                 // race: its twin then fails on the key, or finds the stock already taken. Either
@@ -598,8 +601,18 @@ pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderV
     let (planned, taken) = plan_lines(db, ctx, &rules, &req.lines, &lots, &capped, &products).await?;
     let mut writes = Writes::default();
     let written = order_writes(&mut writes, &o, ctx, actor, &ids, &planned, &taken)?;
+    let view = super::view_of(o, ctx.channel_code.to_owned(), written.lines, &written.parts)?;
+    writes.insert(order_created(ctx, &view)?);
     writes.run(db).await?;
-    super::view_of(o, ctx.channel_code.to_owned(), written.lines, &written.parts)
+    Ok(view)
+}
+
+/// The order's `order.created` deliveries (`crate::webhooks::outbox`), written with it.
+fn order_created(ctx: &Booked, view: &OrderView) -> Result<InsertStatement, AppError> {
+    use crate::webhooks::{Event, outbox};
+    let at = now();
+    let payload = outbox::payload(Event::OrderCreated, at, view)?;
+    Ok(outbox::insert(Event::OrderCreated, view.id, outbox::Audience::Alliance(ctx.alliance_id), payload, at))
 }
 
 /// The order row: its totals from the lines (docs/domain.md "A sale").

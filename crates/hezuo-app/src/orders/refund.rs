@@ -3,6 +3,8 @@
 
 use super::place::{local_day, part_amounts, part_entries, part_refunded};
 use super::{OrderStatus, OrderView, order_writer};
+use crate::webhooks::Event;
+use crate::webhooks::outbox::{self, Audience};
 use crate::ledger::{Booking, SalesDelta, book};
 use crate::{Actor, App, AppError, Principal, now};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -83,6 +85,13 @@ pub(crate) struct ExternalRefundLine {
     pub quantity: Quantity,
 }
 
+/// The refund's `order.refunded` deliveries, in its transaction: the refund as
+/// `POST /orders/{id}/refunds` answers it.
+async fn refunded(txn: &DatabaseTransaction, o: &order::Model, r: &refund::Model) -> Result<(), AppError> {
+    let view = RefundView::from(r.clone());
+    outbox::record(txn, Event::OrderRefunded, r.id, Audience::Alliance(o.alliance_id), &view).await
+}
+
 impl App {
     pub async fn refund(
         &self,
@@ -112,9 +121,13 @@ impl App {
             let _turn = self.write_turn().await;
             let txn = self.db.begin().await?;
             let made = self.refund_in(&txn, actor, &o, &spec).await?;
+            if let Some(r) = &made {
+                refunded(&txn, &o, r).await?;
+            }
             txn.commit().await?;
             made
         };
+        self.wake_webhooks();
         made.map(RefundView::from).ok_or_else(|| AppError::Internal("refund not recorded".into()))
     }
 
@@ -161,9 +174,13 @@ impl App {
                 self.refund_in(&txn, actor, &o, &spec).await?;
             }
         }
+        let cancelled = order::Entity::find_by_id(o.id).one(&txn).await?.ok_or(AppError::NotFound("order"))?;
+        let view = super::order_view_in(&txn, cancelled).await?;
+        outbox::record(&txn, Event::OrderCancelled, o.id, Audience::Alliance(o.alliance_id), &view).await?;
         txn.commit().await?;
         drop(turn);
-        self.get_order(p, order_id).await
+        self.wake_webhooks();
+        Ok(view)
     }
 
     /// A platform refund (PLATFORMS.md §1): its lines booked in one transaction under the
@@ -197,9 +214,12 @@ impl App {
                 reason,
                 external_id: Some(external_id),
             };
-            self.refund_in(&txn, actor, o, &spec).await?;
+            if let Some(r) = self.refund_in(&txn, actor, o, &spec).await? {
+                refunded(&txn, o, &r).await?;
+            }
         }
         txn.commit().await?;
+        self.wake_webhooks();
         Ok(true)
     }
 

@@ -36,3 +36,7 @@ pub mod village;
 pub mod village_income;
 pub mod village_income_month;
 pub mod village_sum;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
+pub mod webhook_endpoint_event;

@@ -7,6 +7,7 @@ pub mod periods;
 pub mod reconciliation;
 pub mod reports;
 pub mod setup;
+pub mod webhooks;
 
 use crate::error::ApiError;
 use axum::http::StatusCode;
