@@ -340,7 +340,7 @@ async fn retries_dead_gone_and_redelivery(app: TestApp) {
     let delivery = d[1]["id"].as_i64().unwrap();
     let (s, v) =
         app.post(&format!("/api/v1/webhooks/{id}/deliveries/{delivery}:redeliver"), &alliance, json!({})).await;
-    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert_eq!((s, v["status"].as_str(), v["msg_id"].clone()), (StatusCode::ACCEPTED, Some("pending"), d[1]["msg_id"].clone()), "{v}");
     let got = rx.wait_for(7).await;
     assert_eq!((got[6].id.clone(), got[6].answered), (format!("msg_order_created_{}", o2["id"]), 200));
     let d = settle(&app, &alliance, id, |d| d[1]["status"] == "delivered").await;
@@ -405,7 +405,78 @@ async fn refused_at_connection(app: TestApp) {
     strict.db.close().await.unwrap();
 }
 
+/// Several replicas deliver each message once per attempt: two workers on one database, each
+/// with its own connections, claim under the lease and never send one delivery twice.
+async fn two_workers_send_each_delivery_once(app: TestApp) {
+    let w = spec_world(&app).await;
+    let alliance = alliance_token(&app, &w).await;
+    let (rx1, rx2) = (Receiver::start().await, Receiver::start().await);
+    endpoint(&app, &alliance, &rx1, &["order.created"]).await;
+    endpoint(&app, &alliance, &rx2, &["order.created"]).await;
+    let second = hezuo_app::App::open((*app.app.config).clone()).await.unwrap();
+    let (_a, _b) = (worker(&app.app), worker(&second));
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(format!("msg_order_created_{}", place(&app, &w, &format!("P-{i}"), "1").await["id"]));
+    }
+    for rx in [&rx1, &rx2] {
+        rx.wait_for(30).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for rx in [&rx1, &rx2] {
+        let mut got: Vec<String> = rx.received().into_iter().filter(|d| d.verified).map(|d| d.id).collect();
+        got.sort();
+        let mut want = ids.clone();
+        want.sort();
+        assert_eq!(got, want, "each order once at each endpoint");
+    }
+    let attempts = app.rows("SELECT CAST(count(*) AS TEXT) FROM webhook_attempts").await;
+    assert_eq!(attempts, [["60"]]);
+    drop((_a, _b));
+    second.db.close().await.unwrap();
+}
+
+/// An endpoint whose every delivery has failed for the configured time (5 days; here 2 s) is
+/// disabled, and what it still had to receive is dead.
+async fn failing_for_long_disables(app: TestApp) {
+    let w = spec_world(&app).await;
+    let alliance = alliance_token(&app, &w).await;
+    let rx = Receiver::start().await;
+    let id = endpoint(&app, &alliance, &rx, &["order.created"]).await;
+    rx.answer(&[500; 20]);
+    let _worker = worker(&app.app);
+    place(&app, &w, "F-1", "1").await;
+    let d = settle(&app, &alliance, id, |d| d.first().is_some_and(|d| d["status"] == "dead")).await;
+    let (_, e) = app.get(&format!("/api/v1/webhooks/{id}"), &alliance).await;
+    assert_eq!(
+        (e["enabled"].as_bool(), e["disabled_reason"].as_str()),
+        (Some(false), Some("every delivery failed for the configured time")),
+        "{e} {}",
+        d[0]
+    );
+    assert!(d[0]["attempts"].as_i64().unwrap() >= 2, "{}", d[0]);
+    assert!(rx.received().iter().all(|r| r.answered == 500));
+}
+
+fn failing_config(c: &mut hezuo_app::Config) {
+    c.webhook_retry_schedule = "1,1,1,1,1,1,1,1".parse().unwrap();
+    c.webhook_disable_after = Duration::from_secs(2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_for_long_disables_sqlite() {
+    failing_for_long_disables(TestApp::spawn_with(hezuo_tests::Db::Sqlite, failing_config).await.expect("sqlite")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(hezuo_postgres), ignore = "set HEZUO_TEST_DATABASE_URL to run on PostgreSQL")]
+async fn failing_for_long_disables_postgres() {
+    let app = TestApp::spawn_with(hezuo_tests::Db::Postgres, failing_config).await.expect("HEZUO_TEST_DATABASE_URL");
+    failing_for_long_disables(app).await;
+}
+
 db_tests!(
+    two_workers_send_each_delivery_once,
     endpoints_scope_and_addresses,
     every_event_delivered_signed_once,
     retries_dead_gone_and_redelivery,

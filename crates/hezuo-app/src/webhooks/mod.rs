@@ -343,43 +343,14 @@ impl App {
             |d| d,
         )
         .await?;
-        let attempts = webhook_attempt::Entity::find()
-            .filter(webhook_attempt::Column::DeliveryId.is_in(found.items.iter().map(|d| d.id)))
-            .order_by_asc(webhook_attempt::Column::Id)
-            .all(&self.db)
-            .await?;
-        let mut log: HashMap<i64, Vec<AttemptView>> = HashMap::new();
-        for a in attempts {
-            log.entry(a.delivery_id).or_default().push(AttemptView {
-                attempted_at: a.attempted_at,
-                status_code: a.status_code,
-                duration_ms: a.duration_ms,
-                error: a.error,
-            });
-        }
-        let items = found
-            .items
-            .into_iter()
-            .map(|d| DeliveryView {
-                id: d.id,
-                next_attempt_at: matches!(d.status.as_str(), "pending" | "failed").then_some(d.next_attempt_at),
-                attempt_log: log.remove(&d.id).unwrap_or_default(),
-                event: d.event,
-                msg_id: d.msg_id,
-                status: d.status,
-                attempts: d.attempts,
-                last_status_code: d.last_status_code,
-                created_at: d.created_at,
-                delivered_at: d.delivered_at,
-            })
-            .collect();
+        let items = self.delivery_views(found.items).await?;
         Ok(Page { items, next_cursor: found.next_cursor })
     }
 
     /// `POST /webhooks/{id}/deliveries/{delivery_id}:redeliver`: the delivery is sent again at
     /// once, with the same `webhook-id`, and its retry schedule starts over. 409 while the
     /// endpoint is disabled, or while an attempt is under way.
-    pub async fn redeliver(&self, p: &Principal, id: i64, delivery_id: i64) -> Result<(), AppError> {
+    pub async fn redeliver(&self, p: &Principal, id: i64, delivery_id: i64) -> Result<DeliveryView, AppError> {
         let e = self.find_webhook(p, id).await?;
         let d = webhook_delivery::Entity::find_by_id(delivery_id)
             .filter(webhook_delivery::Column::EndpointId.eq(e.id))
@@ -412,7 +383,41 @@ impl App {
         }
         tracing::info!(webhook = e.id, delivery = d.id, "redelivery asked");
         self.wake_webhooks();
-        Ok(())
+        let d = webhook_delivery::Entity::find_by_id(d.id).one(&self.db).await?.ok_or(AppError::NotFound("delivery"))?;
+        self.delivery_views(vec![d]).await?.pop().ok_or(AppError::NotFound("delivery"))
+    }
+
+    /// The deliveries' views, each with its attempts.
+    async fn delivery_views(&self, rows: Vec<webhook_delivery::Model>) -> Result<Vec<DeliveryView>, AppError> {
+        let attempts = webhook_attempt::Entity::find()
+            .filter(webhook_attempt::Column::DeliveryId.is_in(rows.iter().map(|d| d.id)))
+            .order_by_asc(webhook_attempt::Column::Id)
+            .all(&self.db)
+            .await?;
+        let mut log: HashMap<i64, Vec<AttemptView>> = HashMap::new();
+        for a in attempts {
+            log.entry(a.delivery_id).or_default().push(AttemptView {
+                attempted_at: a.attempted_at,
+                status_code: a.status_code,
+                duration_ms: a.duration_ms,
+                error: a.error,
+            });
+        }
+        Ok(rows
+            .into_iter()
+            .map(|d| DeliveryView {
+                id: d.id,
+                next_attempt_at: matches!(d.status.as_str(), "pending" | "failed").then_some(d.next_attempt_at),
+                attempt_log: log.remove(&d.id).unwrap_or_default(),
+                event: d.event,
+                msg_id: d.msg_id,
+                status: d.status,
+                attempts: d.attempts,
+                last_status_code: d.last_status_code,
+                created_at: d.created_at,
+                delivered_at: d.delivered_at,
+            })
+            .collect())
     }
 }
 

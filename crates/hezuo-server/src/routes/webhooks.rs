@@ -74,16 +74,15 @@ async fn list_deliveries(
 /// attempt is under way.
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/deliveries/{delivery_id}:redeliver", tag = "webhooks",
     params(("id" = i64, Path), ("delivery_id" = i64, Path)), security(("bearer" = [])),
-    responses((status = 202, description = "the delivery is due now"), (status = 409, body = ErrorBody)))]
+    responses((status = 202, description = "the delivery, due now", body = DeliveryView), (status = 409, body = ErrorBody)))]
 async fn redeliver(
     State(s): State<AppState>,
     Caller(p, _): Caller,
     Path((endpoint, delivery)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<(StatusCode, Json<DeliveryView>), ApiError> {
     // The router matches whole segments: `{delivery_id}:redeliver` arrives as one.
     let delivery = delivery.strip_suffix(":redeliver").ok_or_else(ApiError::not_found)?;
-    s.app.redeliver(&p, id(&endpoint)?, id(delivery)?).await?;
-    Ok(StatusCode::ACCEPTED)
+    Ok((StatusCode::ACCEPTED, Json(s.app.redeliver(&p, id(&endpoint)?, id(delivery)?).await?)))
 }
 
 #[derive(OpenApi)]
