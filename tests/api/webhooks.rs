@@ -43,8 +43,9 @@ async fn endpoint(app: &TestApp, token: &str, rx: &Receiver, events: &[&str]) ->
 }
 
 async fn place(app: &TestApp, w: &World, ext: &str, qty: &str) -> Value {
-    let (s, o) =
-        app.post("/api/v1/orders", &w.staff, order_at(w, "taobao", ext, qty, "20.00", "2026-11-28T10:00:00+08:00")).await;
+    let (s, o) = app
+        .post("/api/v1/orders", &w.staff, order_at(w, "taobao", ext, qty, "20.00", "2026-11-28T10:00:00+08:00"))
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{o}");
     o
 }
@@ -162,8 +163,7 @@ async fn endpoints_scope_and_addresses(app: TestApp) {
             (StatusCode::UNPROCESSABLE_ENTITY, want, Some(field)),
             "{body}: {v}"
         );
-        let (s, v) =
-            app.patch(&format!("/api/v1/webhooks/{id}"), &t.alliance_token, json!({"url": body["url"]})).await;
+        let (s, v) = app.patch(&format!("/api/v1/webhooks/{id}"), &t.alliance_token, json!({"url": body["url"]})).await;
         if field == "url" {
             assert_eq!((s, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, want), "{body}: {v}");
         }
@@ -209,14 +209,19 @@ async fn every_event_delivered_signed_once(app: TestApp) {
     assert_eq!(got[0].body["data"]["lines"][0]["parts"][0]["household"], "26.60");
 
     // A replay is the same order: nothing new to tell.
-    let (s, _) =
-        app.post("/api/v1/orders", &w.staff, order_at(&w, "taobao", "TB-1", "2", "20.00", "2026-11-28T10:00:00+08:00")).await;
+    let (s, _) = app
+        .post("/api/v1/orders", &w.staff, order_at(&w, "taobao", "TB-1", "2", "20.00", "2026-11-28T10:00:00+08:00"))
+        .await;
     assert_eq!(s, StatusCode::OK);
     // An order refused (more than the stock) and an order that rolled back (the twin of a
     // concurrent identical request, which loses on the unique key or finds the stock taken)
     // send nothing.
     let (s, _) = app
-        .post("/api/v1/orders", &w.staff, order_at(&w, "taobao", "TB-big", "1000", "20.00", "2026-11-28T10:00:00+08:00"))
+        .post(
+            "/api/v1/orders",
+            &w.staff,
+            order_at(&w, "taobao", "TB-big", "1000", "20.00", "2026-11-28T10:00:00+08:00"),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     let twin = order_at(&w, "taobao", "TB-twin", "1", "20.00", "2026-11-28T10:00:00+08:00");
@@ -299,8 +304,15 @@ async fn every_event_delivered_signed_once(app: TestApp) {
     let d = deliveries(&app, &alliance, id).await;
     assert_eq!(d.len(), 7);
     for d in &d {
-        assert_eq!((d["status"].as_str(), d["attempts"].as_i64(), d["last_status_code"].as_i64()), (Some("delivered"), Some(1), Some(200)), "{d}");
-        assert_eq!((d["next_attempt_at"].clone(), d["attempt_log"][0]["status_code"].as_i64()), (Value::Null, Some(200)));
+        assert_eq!(
+            (d["status"].as_str(), d["attempts"].as_i64(), d["last_status_code"].as_i64()),
+            (Some("delivered"), Some(1), Some(200)),
+            "{d}"
+        );
+        assert_eq!(
+            (d["next_attempt_at"].clone(), d["attempt_log"][0]["status_code"].as_i64()),
+            (Value::Null, Some(200))
+        );
     }
     metrics_show(
         &app,
@@ -327,7 +339,8 @@ async fn retries_dead_gone_and_redelivery(app: TestApp) {
     assert!(got.iter().all(|d| d.id == msg && d.verified), "{got:#?}");
     assert_eq!(got.iter().map(|d| d.answered).collect::<Vec<_>>(), [500, 502, 200]);
     let d = settle(&app, &alliance, id, |d| d.first().is_some_and(|d| d["status"] == "delivered")).await;
-    let codes: Vec<i64> = d[0]["attempt_log"].as_array().unwrap().iter().map(|a| a["status_code"].as_i64().unwrap()).collect();
+    let codes: Vec<i64> =
+        d[0]["attempt_log"].as_array().unwrap().iter().map(|a| a["status_code"].as_i64().unwrap()).collect();
     assert_eq!((codes, d[0]["attempts"].as_i64()), (vec![500, 502, 200], Some(3)));
 
     // When the schedule runs out the delivery is dead: one attempt and two retries.
@@ -340,7 +353,11 @@ async fn retries_dead_gone_and_redelivery(app: TestApp) {
     let delivery = d[1]["id"].as_i64().unwrap();
     let (s, v) =
         app.post(&format!("/api/v1/webhooks/{id}/deliveries/{delivery}:redeliver"), &alliance, json!({})).await;
-    assert_eq!((s, v["status"].as_str(), v["msg_id"].clone()), (StatusCode::ACCEPTED, Some("pending"), d[1]["msg_id"].clone()), "{v}");
+    assert_eq!(
+        (s, v["status"].as_str(), v["msg_id"].clone()),
+        (StatusCode::ACCEPTED, Some("pending"), d[1]["msg_id"].clone()),
+        "{v}"
+    );
     let got = rx.wait_for(7).await;
     assert_eq!((got[6].id.clone(), got[6].answered), (format!("msg_order_created_{}", o2["id"]), 200));
     let d = settle(&app, &alliance, id, |d| d[1]["status"] == "delivered").await;
@@ -352,7 +369,10 @@ async fn retries_dead_gone_and_redelivery(app: TestApp) {
     let d = settle(&app, &alliance, id, |d| d.len() == 3 && d[2]["status"] == "dead").await;
     assert_eq!(d[2]["last_status_code"].as_i64(), Some(410));
     let (_, e) = app.get(&format!("/api/v1/webhooks/{id}"), &alliance).await;
-    assert_eq!((e["enabled"].as_bool(), e["disabled_reason"].as_str()), (Some(false), Some("the endpoint answered 410 Gone")));
+    assert_eq!(
+        (e["enabled"].as_bool(), e["disabled_reason"].as_str()),
+        (Some(false), Some("the endpoint answered 410 Gone"))
+    );
     // A disabled endpoint gets no new deliveries, and none can be redelivered to it.
     place(&app, &w, "R-4", "1").await;
     assert_eq!(deliveries(&app, &alliance, id).await.len(), 3);
@@ -365,10 +385,17 @@ async fn retries_dead_gone_and_redelivery(app: TestApp) {
     let o5 = place(&app, &w, "R-5", "1").await;
     let (s, _) = app.post(&format!("/api/v1/webhooks/{id}/deliveries/{dead}:redeliver"), &alliance, json!({})).await;
     assert_eq!(s, StatusCode::ACCEPTED);
-    let d = settle(&app, &alliance, id, |d| d.len() == 4 && d.iter().filter(|d| d["status"] == "delivered").count() == 4).await;
+    let d =
+        settle(&app, &alliance, id, |d| d.len() == 4 && d.iter().filter(|d| d["status"] == "delivered").count() == 4)
+            .await;
     assert_eq!(
         statuses(&d),
-        [("order.created", "delivered", 3), ("order.created", "delivered", 4), ("order.created", "delivered", 2), ("order.created", "delivered", 1)]
+        [
+            ("order.created", "delivered", 3),
+            ("order.created", "delivered", 4),
+            ("order.created", "delivered", 2),
+            ("order.created", "delivered", 1)
+        ]
     );
     assert_eq!(d[3]["msg_id"].as_str(), Some(format!("msg_order_created_{}", o5["id"]).as_str()));
 
@@ -399,7 +426,11 @@ async fn refused_at_connection(app: TestApp) {
     let _worker = worker(&strict);
     let d = settle(&app, &alliance, id, |d| d.first().is_some_and(|d| d["attempts"].as_i64() >= Some(1))).await;
     assert_eq!((d[0]["status"].as_str(), d[0]["last_status_code"].clone()), (Some("failed"), Value::Null), "{}", d[0]);
-    assert!(d[0]["attempt_log"][0]["error"].as_str().unwrap().contains("127.0.0.1 is not a public address"), "{}", d[0]);
+    assert!(
+        d[0]["attempt_log"][0]["error"].as_str().unwrap().contains("127.0.0.1 is not a public address"),
+        "{}",
+        d[0]
+    );
     assert!(rx.received().is_empty());
     drop(_worker);
     strict.db.close().await.unwrap();
@@ -465,7 +496,8 @@ fn failing_config(c: &mut hezuo_app::Config) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_for_long_disables_sqlite() {
-    failing_for_long_disables(TestApp::spawn_with(hezuo_tests::Db::Sqlite, failing_config).await.expect("sqlite")).await;
+    failing_for_long_disables(TestApp::spawn_with(hezuo_tests::Db::Sqlite, failing_config).await.expect("sqlite"))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -91,7 +91,9 @@ impl Metrics {
         for (result, n) in taken {
             let n = u64::try_from(n).unwrap_or(0);
             if n > 0 {
-                self.feed_items.get_or_create(&FeedItems { platform: platform.into(), result: result.into() }).inc_by(n);
+                self.feed_items
+                    .get_or_create(&FeedItems { platform: platform.into(), result: result.into() })
+                    .inc_by(n);
             }
         }
     }

@@ -218,7 +218,13 @@ schema!(
     "An event webhooks report (PLATFORMS.md §5).",
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .enum_values(Some(["order.created", "order.refunded", "order.cancelled", "period.closed", "statement.imported"]))
+        .enum_values(Some([
+            "order.created",
+            "order.refunded",
+            "order.cancelled",
+            "period.closed",
+            "statement.imported"
+        ]))
         .examples(["order.created"])
         .into()
 );

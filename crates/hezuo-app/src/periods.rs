@@ -336,7 +336,8 @@ async fn closed(
     period: Period,
 ) -> Result<(), AppError> {
     use crate::webhooks::{Event, outbox};
-    let c = find_close(txn, cooperative_id, period).await?.ok_or_else(|| AppError::Internal("close not written".into()))?;
+    let c =
+        find_close(txn, cooperative_id, period).await?.ok_or_else(|| AppError::Internal("close not written".into()))?;
     let id = c.id;
     let view = stored(txn, c).await?;
     outbox::record(txn, Event::PeriodClosed, id, outbox::Audience::Cooperative(cooperative_id), &view).await

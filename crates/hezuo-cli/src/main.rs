@@ -45,7 +45,12 @@ struct Settings {
     webhook_allow_nets: String,
     /// Seconds to wait between a failed webhook delivery's attempts, comma-separated; when
     /// they run out the delivery is dead.
-    #[arg(long, env = "HEZUO_WEBHOOK_RETRY_SCHEDULE", default_value = "5,300,1800,7200,18000,36000,36000", global = true)]
+    #[arg(
+        long,
+        env = "HEZUO_WEBHOOK_RETRY_SCHEDULE",
+        default_value = "5,300,1800,7200,18000,36000,36000",
+        global = true
+    )]
     webhook_retry_schedule: String,
 }
 
@@ -194,10 +199,8 @@ fn config(settings: &Settings) -> Result<Config> {
         .map_err(|e| anyhow::anyhow!("HEZUO_FEED_ALLOW_NETS: {e}"))?;
     config.webhook_allow_nets = hezuo_platforms::AllowList::parse(&settings.webhook_allow_nets)
         .map_err(|e| anyhow::anyhow!("HEZUO_WEBHOOK_ALLOW_NETS: {e}"))?;
-    config.webhook_retry_schedule = settings
-        .webhook_retry_schedule
-        .parse()
-        .map_err(|e| anyhow::anyhow!("HEZUO_WEBHOOK_RETRY_SCHEDULE: {e}"))?;
+    config.webhook_retry_schedule =
+        settings.webhook_retry_schedule.parse().map_err(|e| anyhow::anyhow!("HEZUO_WEBHOOK_RETRY_SCHEDULE: {e}"))?;
     config.secret_key = secret_key(&config.database_url)?;
     Ok(config)
 }

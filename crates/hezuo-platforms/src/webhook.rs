@@ -17,6 +17,11 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// docs/integrations.md, whose Rust example of verifying a delivery runs as a documentation test.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/integrations.md")]
+pub struct IntegrationsDoc;
+
 /// The prefix of an endpoint secret.
 pub const SECRET_PREFIX: &str = "whsec_";
 /// The header with the message id.

@@ -3,9 +3,9 @@
 
 use super::place::{local_day, part_amounts, part_entries, part_refunded};
 use super::{OrderStatus, OrderView, order_writer};
+use crate::ledger::{Booking, SalesDelta, book};
 use crate::webhooks::Event;
 use crate::webhooks::outbox::{self, Audience};
-use crate::ledger::{Booking, SalesDelta, book};
 use crate::{Actor, App, AppError, Principal, now};
 use chrono::{DateTime, NaiveDate, Utc};
 use hezuo_catalog::MovementKind;

@@ -179,7 +179,8 @@ fn secret_of(app: &App, e: &endpoint::Model) -> Result<Secret, AppError> {
 
 async fn send(app: &App, client: &reqwest::Client, url: &str, secret: &Secret, c: &Claimed) -> Answer {
     let started = Instant::now();
-    let failed = |error: String| Answer { status: None, retry_after: None, error: Some(error), took: started.elapsed() };
+    let failed =
+        |error: String| Answer { status: None, retry_after: None, error: Some(error), took: started.elapsed() };
     let Ok(parsed) = url::Url::parse(url) else { return failed("the endpoint's URL is not valid".into()) };
     let host = parsed.host_str().unwrap_or_default().to_owned();
     if crate::outbound::literal_refused(&parsed, &app.config.webhook_allow_nets) {

@@ -31,8 +31,13 @@ pub enum Event {
 }
 
 impl Event {
-    pub const ALL: [Event; 5] =
-        [Event::OrderCreated, Event::OrderRefunded, Event::OrderCancelled, Event::PeriodClosed, Event::StatementImported];
+    pub const ALL: [Event; 5] = [
+        Event::OrderCreated,
+        Event::OrderRefunded,
+        Event::OrderCancelled,
+        Event::PeriodClosed,
+        Event::StatementImported,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -58,7 +63,7 @@ pub struct CreateWebhook {
     #[schema(value_type = crate::openapi::WebhookUrl)]
     pub url: String,
     /// The events wanted (at least one; each at most once).
-    #[schema(value_type = Vec<crate::openapi::WebhookEvent>, min_items = 1, max_items = 5)]
+    #[schema(value_type = std::collections::BTreeSet<crate::openapi::WebhookEvent>, min_items = 1, max_items = 5)]
     pub events: Vec<String>,
     /// The alliance whose events are sent: required for an admin; an alliance user's own.
     #[serde(default)]
@@ -74,7 +79,7 @@ pub struct PatchWebhook {
     #[schema(value_type = Option<crate::openapi::WebhookUrl>)]
     pub url: Option<String>,
     #[serde(default)]
-    #[schema(value_type = Option<Vec<crate::openapi::WebhookEvent>>, min_items = 1, max_items = 5)]
+    #[schema(value_type = Option<std::collections::BTreeSet<crate::openapi::WebhookEvent>>, min_items = 1, max_items = 5)]
     pub events: Option<Vec<String>>,
     #[serde(default)]
     pub enabled: Option<bool>,
@@ -182,8 +187,8 @@ fn events(field: &str, given: &[String]) -> Result<BTreeSet<Event>, AppError> {
 impl App {
     /// A webhook URL when it is saved (`crate::outbound::check_url`).
     async fn check_webhook_url(&self, url: &str) -> Result<String, AppError> {
-        let url = crate::outbound::check_url(url, &self.config.webhook_allow_nets, "url", "HEZUO_WEBHOOK_ALLOW_NETS")
-            .await?;
+        let url =
+            crate::outbound::check_url(url, &self.config.webhook_allow_nets, "url", "HEZUO_WEBHOOK_ALLOW_NETS").await?;
         Ok(url.to_string())
     }
 
@@ -242,15 +247,8 @@ impl App {
 
     /// `GET /webhooks`: the caller's endpoints.
     pub async fn list_webhooks(&self, p: &Principal, page: PageRequest) -> Result<Page<Webhook>, AppError> {
-        let found = fetch_page(
-            &self.db,
-            webhook_endpoint::Entity::find(),
-            webhook_scope(p)?,
-            page,
-            |e| e.id,
-            |e| e,
-        )
-        .await?;
+        let found =
+            fetch_page(&self.db, webhook_endpoint::Entity::find(), webhook_scope(p)?, page, |e| e.id, |e| e).await?;
         let mut subscribed = self.subscriptions(found.items.iter().map(|e| e.id)).await?;
         let items =
             found.items.into_iter().map(|e| view_of(e.clone(), subscribed.remove(&e.id).unwrap_or_default())).collect();
@@ -383,7 +381,8 @@ impl App {
         }
         tracing::info!(webhook = e.id, delivery = d.id, "redelivery asked");
         self.wake_webhooks();
-        let d = webhook_delivery::Entity::find_by_id(d.id).one(&self.db).await?.ok_or(AppError::NotFound("delivery"))?;
+        let d =
+            webhook_delivery::Entity::find_by_id(d.id).one(&self.db).await?.ok_or(AppError::NotFound("delivery"))?;
         self.delivery_views(vec![d]).await?.pop().ok_or(AppError::NotFound("delivery"))
     }
 

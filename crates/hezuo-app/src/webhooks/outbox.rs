@@ -13,8 +13,8 @@ use super::Event;
 use crate::AppError;
 use crate::exec::Exec;
 use chrono::{DateTime, Utc};
-use hezuo_db::entities::{station, webhook_delivery as delivery, webhook_endpoint as endpoint};
 use hezuo_db::entities::webhook_endpoint_event as subscription;
+use hezuo_db::entities::{station, webhook_delivery as delivery, webhook_endpoint as endpoint};
 use hezuo_db::sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query, SimpleExpr};
 use hezuo_db::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use hezuo_platforms::webhook::MAX_PAYLOAD_BYTES;
@@ -82,7 +82,13 @@ pub(crate) fn payload(event: Event, at: DateTime<Utc>, data: &impl Serialize) ->
 
 /// The statement that writes the event's deliveries: one per enabled endpoint of the audience
 /// that wants `event`, due at `at`.
-pub(crate) fn insert(event: Event, subject: i64, audience: Audience, payload: String, at: DateTime<Utc>) -> InsertStatement {
+pub(crate) fn insert(
+    event: Event,
+    subject: i64,
+    audience: Audience,
+    payload: String,
+    at: DateTime<Utc>,
+) -> InsertStatement {
     let select = Query::select()
         .column((endpoint::Entity, endpoint::Column::Id))
         .expr(Expr::val(event.as_str()))
@@ -114,7 +120,9 @@ pub(crate) fn insert(event: Event, subject: i64, audience: Audience, payload: St
         ])
         .select_from(select)
         .unwrap_or_else(|_| unreachable!("seven columns selected for seven"))
-        .on_conflict(OnConflict::columns([delivery::Column::EndpointId, delivery::Column::MsgId]).do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::columns([delivery::Column::EndpointId, delivery::Column::MsgId]).do_nothing().to_owned(),
+        )
         .to_owned()
 }
 
@@ -166,8 +174,8 @@ mod tests {
             r#"{"data":{"id":5,"lines":[1,2]},"timestamp":"2026-12-03T08:00:00.000000Z","type":"order.created"}"#
         );
         let lines: Vec<String> = (0..2_000).map(|i| format!("line {i}")).collect();
-        let big = payload(Event::OrderCreated, at, &serde_json::json!({"id": 6, "total": "1.00", "lines": lines}))
-            .unwrap();
+        let big =
+            payload(Event::OrderCreated, at, &serde_json::json!({"id": 6, "total": "1.00", "lines": lines})).unwrap();
         assert_eq!(
             big,
             r#"{"data":{"id":6,"total":"1.00","truncated":true},"timestamp":"2026-12-03T08:00:00.000000Z","type":"order.created"}"#
