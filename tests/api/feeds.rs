@@ -239,6 +239,18 @@ async fn every_order_exactly_once_on_every_platform(app: TestApp) {
         let (_, b) = app.get(&format!("/api/v1/ledger/accounts/channel:{code}"), &app.admin).await;
         assert_eq!(b["balance"], "-1188.00", "{code}: {b}");
     }
+    // Counted on /metrics: two runs per platform, both whole; 120 orders booked; none parked.
+    let (_, metrics) = app.call("GET", "/metrics", None, None).await;
+    let metrics: Vec<&str> = metrics.as_str().unwrap_or_default().lines().collect();
+    for p in ["taobao", "pdd", "douyin"] {
+        for line in [
+            format!("hezuo_feed_runs_total{{platform=\"{p}\",outcome=\"ok\"}} 2"),
+            format!("hezuo_feed_items_total{{platform=\"{p}\",result=\"booked\"}} 120"),
+            format!("hezuo_feed_parked{{platform=\"{p}\"}} 0"),
+        ] {
+            assert!(metrics.contains(&line.as_str()), "{line} not in {metrics:#?}");
+        }
+    }
     app.verify().await;
 }
 

@@ -102,8 +102,9 @@ pub struct Webhook {
     pub created_at: DateTime<Utc>,
 }
 
-/// `POST /webhooks` answers the endpoint and its secret, this once.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// `POST /webhooks` answers the endpoint and its secret, this once. `Debug` leaves the
+/// secret out.
+#[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct CreatedWebhook {
     pub id: i64,
     /// `whsec_` + base64 of 32 random bytes: the key of every signature. Shown only now.
@@ -112,9 +113,9 @@ pub struct CreatedWebhook {
     pub webhook: Webhook,
 }
 
-impl std::fmt::Display for CreatedWebhook {
+impl std::fmt::Debug for CreatedWebhook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "webhook {}", self.id)
+        f.debug_struct("CreatedWebhook").field("id", &self.id).field("webhook", &self.webhook).finish_non_exhaustive()
     }
 }
 
