@@ -47,6 +47,9 @@ pub struct Config {
     pub webhook_retry_schedule: hezuo_platforms::webhook::RetrySchedule,
     /// An endpoint whose every delivery has failed for this long is disabled (5 days).
     pub webhook_disable_after: Duration,
+    /// How long a shutdown waits for requests under way before the process exits anyway
+    /// (`HEZUO_SHUTDOWN_GRACE`, seconds).
+    pub shutdown_grace: Duration,
 }
 
 impl Config {
@@ -76,6 +79,7 @@ impl Config {
             webhook_allow_nets: hezuo_platforms::AllowList::default(),
             webhook_retry_schedule: hezuo_platforms::webhook::RetrySchedule::default(),
             webhook_disable_after: hezuo_platforms::webhook::DISABLE_AFTER_FAILING,
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }

@@ -217,6 +217,12 @@ fn lite_params(values: Option<hezuo_db::sea_orm::Values>) -> Result<Vec<LiteValu
     values.map_or(Ok(Vec::new()), |v| v.0.into_iter().map(lite_value).collect())
 }
 
+/// A statement's values bound for rusqlite exactly as the order writer binds them (for the
+/// benchmark's direct path, which must write what the service writes).
+pub fn rusqlite_params(stmt: Statement) -> Result<(String, Vec<LiteValue>), AppError> {
+    Ok((stmt.sql, lite_params(stmt.values)?))
+}
+
 /// SQLite's errors as the rest of the application sees sqlx's: a violated unique key is
 /// `already_exists`, anything else internal.
 pub(crate) fn lite_error(e: rusqlite::Error) -> AppError {

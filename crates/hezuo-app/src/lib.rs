@@ -3,12 +3,13 @@
 //! The HTTP server and the CLI both call these; neither touches the database directly.
 
 pub mod auth;
+pub mod backup;
 pub mod catalog;
 mod config;
 pub mod demo;
 mod error;
 mod exec;
-pub use exec::{next_id, statement};
+pub use exec::{next_id, rusqlite_params, statement};
 pub mod export;
 pub mod feeds;
 pub mod ledger;
@@ -62,6 +63,8 @@ pub struct App {
     pub metrics: Arc<metrics::Metrics>,
     /// Wakes the webhook worker when this process has written an event.
     pub(crate) webhook_wake: Arc<tokio::sync::Notify>,
+    /// Set when the process begins to shut down: `/readyz` answers 503 from then on.
+    stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Async locks by key, made when first asked for.
@@ -100,6 +103,7 @@ impl App {
             statement_imports: KeyedLocks::default(),
             metrics: Arc::default(),
             webhook_wake: Arc::default(),
+            stopping: Arc::default(),
         };
         app.discard_abandoned_statements().await?;
         Ok(app)
@@ -137,8 +141,22 @@ impl App {
         *self.clock.write().unwrap_or_else(std::sync::PoisonError::into_inner) = at;
     }
 
-    /// Readiness: the database answers and every migration is applied.
+    /// The process is shutting down: it is no longer ready for new work (requests under way
+    /// still finish).
+    pub fn begin_shutdown(&self) {
+        self.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether [`App::begin_shutdown`] was called.
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Readiness: not shutting down, the database answers and every migration is applied.
     pub async fn ready(&self) -> Result<(), AppError> {
+        if self.stopping() {
+            return Err(AppError::Internal("shutting down".into()));
+        }
         hezuo_db::ping(&self.db).await?;
         if !hezuo_db::migrations_current(&self.db).await? {
             return Err(AppError::Internal("migrations pending".into()));

@@ -156,12 +156,19 @@ pub async fn run(b: &Bench, clients: usize, orders: usize) -> Result<()> {
         products.push(stocked_product(b, format!("sql-{run}-{c}"), lots, "0.5").await?);
     }
     let (app, station) = (b.app.clone(), b.station);
+    // SQLite: one rusqlite thread, as the order writer; PostgreSQL: the pool, side by side.
+    let lite = match hezuo_db::sqlite_file(&b.app.config.database_url) {
+        Some(path) => Some(std::sync::Arc::new(LiteWriter::start(&path)?)),
+        None => None,
+    };
     let direct = timed(clients, per_client, move |c, i| {
-        let (app, product) = (app.clone(), products[c]);
+        let (app, product, lite) = (app.clone(), products[c], lite.clone());
         async move {
-            // The same writer queue as the service's (SQLite only).
-            let _turn = app.write_turn().await;
-            direct_order(&app.db, station, product, &format!("S{run}-{c}-{i}")).await
+            let ext = format!("S{run}-{c}-{i}");
+            match lite {
+                Some(w) => w.order(station, product, ext).await,
+                None => direct_order(&app.db, station, product, &ext).await,
+            }
         }
     })
     .await?;
@@ -220,46 +227,55 @@ fn sql(backend: DbBackend, text: &str, values: Vec<Value>) -> Statement {
     hezuo_app::statement(backend, text, values)
 }
 
-/// The rows of one order drawing 0.5 + 0.5 from two lots, written with plain SQL in one
-/// transaction, in the fewest round trips: the cooperative's shared lock (the booking date) and
-/// the ids in one query, the lots in another, then every write at once — one statement of
-/// data-modifying CTEs on PostgreSQL; one statement per table on SQLite, whose statements cost
-/// microseconds and no round trip.
-async fn direct_order(db: &hezuo_db::sea_orm::DatabaseConnection, station: i64, product: i64, ext: &str) -> Result<()> {
-    let be = db.get_database_backend();
+/// The ids one direct order reads first (in the cooperative's shared lock) and its lots.
+struct DirectIds {
+    coop: i64,
+    alliance: i64,
+    channel: i64,
+    order: i64,
+    tx: i64,
+    line: i64,
+}
+
+/// The station's cooperative (locked shared on PostgreSQL), alliance and channel, and the
+/// order's ids, in one query; its columns in [`DirectIds`] order after `closed_through`.
+fn station_sql(be: DbBackend) -> String {
     let pg = be == DbBackend::Postgres;
+    let next = |table: &str| hezuo_app::next_id(be, table);
+    format!(
+        "SELECT s.cooperative_id, s.alliance_id, (SELECT id FROM channels WHERE alliance_id = s.alliance_id AND code = 'taobao') AS channel_id, \
+         {} AS order_id, {} AS tx_id, {} AS line_id, c.closed_through \
+         FROM stations s JOIN cooperatives c ON c.id = s.cooperative_id WHERE s.id = ?{}",
+        next("orders"),
+        next("ledger_transactions"),
+        next("order_lines"),
+        if pg { " FOR KEY SHARE OF c" } else { "" }
+    )
+}
+
+/// The two lots an order draws on (locked on PostgreSQL): id, household, village.
+fn lots_sql(be: DbBackend) -> String {
+    let lock = if be == DbBackend::Postgres { " FOR UPDATE" } else { "" };
+    format!(
+        "SELECT id, household_id, village_id FROM lots WHERE product_id = ? AND remaining > 0 ORDER BY received_at, id LIMIT 2{lock}"
+    )
+}
+
+/// A statement with `?` placeholders and its values.
+type Write = (String, Vec<Value>);
+
+/// Every write of one order drawing 0.5 + 0.5 from two lots, with `?` placeholders; the index
+/// of the lots' update and how many rows it must change.
+fn direct_writes(
+    station: i64,
+    product: i64,
+    ext: &str,
+    ids: &DirectIds,
+    lots: &[(i64, i64, i64)],
+) -> Result<(Vec<Write>, usize, u64)> {
     let now = chrono::Utc::now();
     let day = now.date_naive();
-    let next = |table: &str| hezuo_app::next_id(be, table);
-    let txn = db.begin().await?;
-    let row = txn
-        .query_one_raw(sql(
-            be,
-            &format!(
-                "SELECT s.cooperative_id, s.alliance_id, (SELECT id FROM channels WHERE alliance_id = s.alliance_id AND code = 'taobao') AS channel_id, \
-                 c.closed_through, {} AS order_id, {} AS tx_id, {} AS line_id \
-                 FROM stations s JOIN cooperatives c ON c.id = s.cooperative_id WHERE s.id = ?{}",
-                next("orders"),
-                next("ledger_transactions"),
-                next("order_lines"),
-                if pg { " FOR KEY SHARE OF c" } else { "" }
-            ),
-            vec![station.into()],
-        ))
-        .await?
-        .context("station row")?;
-    let (coop, alliance, channel, order, tx, line): (i64, i64, i64, i64, i64, i64) = (
-        row.try_get("", "cooperative_id")?,
-        row.try_get("", "alliance_id")?,
-        row.try_get("", "channel_id")?,
-        row.try_get("", "order_id")?,
-        row.try_get("", "tx_id")?,
-        row.try_get("", "line_id")?,
-    );
-    let lock = if pg { " FOR UPDATE" } else { "" };
-    let lots = txn
-        .query_all_raw(sql(be, &format!("SELECT id, household_id, village_id FROM lots WHERE product_id = ? AND remaining > 0 ORDER BY received_at, id LIMIT 2{lock}"), vec![product.into()]))
-        .await?;
+    let DirectIds { coop, alliance, channel, order, tx, line } = *ids;
     // Every write, with `?` placeholders.
     let mut writes: Vec<(String, Vec<Value>)> = vec![
         (
@@ -290,9 +306,7 @@ async fn direct_order(db: &hezuo_db::sea_orm::DatabaseConnection, station: i64, 
     let (mut moves, mut move_values) = (String::new(), Vec::<Value>::new());
     let mut lot_ids = Vec::<Value>::new();
     let mut bases: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
-    for (seq, l) in lots.iter().enumerate() {
-        let (lot, household, village): (i64, i64, i64) =
-            (l.try_get("", "id")?, l.try_get("", "household_id")?, l.try_get("", "village_id")?);
+    for (seq, &(lot, household, village)) in lots.iter().enumerate() {
         let sep = if seq == 0 { "" } else { ", " };
         parts.push_str(sep);
         parts.push_str("(?, ?, ?, ?, ?, ?, ?, 500, 0, 1000, 50, 665, 48, 48, 189, 0, 0, 0, 0, 0, 0)");
@@ -411,6 +425,33 @@ async fn direct_order(db: &hezuo_db::sea_orm::DatabaseConnection, station: i64, 
             .to_owned(),
         vec![station.into(), day.into(), product.into(), channel.into()],
     ));
+    Ok((writes, drawn, n))
+}
+
+/// The rows of one order, written with plain SQL in one transaction through the service's sqlx
+/// pool, in the fewest round trips: the ids in one query, the lots in another, then every
+/// write at once — one statement of data-modifying CTEs on PostgreSQL, one statement per table
+/// on SQLite.
+async fn direct_order(db: &hezuo_db::sea_orm::DatabaseConnection, station: i64, product: i64, ext: &str) -> Result<()> {
+    let be = db.get_database_backend();
+    let pg = be == DbBackend::Postgres;
+    let txn = db.begin().await?;
+    let row = txn.query_one_raw(sql(be, &station_sql(be), vec![station.into()])).await?.context("station row")?;
+    let ids = DirectIds {
+        coop: row.try_get("", "cooperative_id")?,
+        alliance: row.try_get("", "alliance_id")?,
+        channel: row.try_get("", "channel_id")?,
+        order: row.try_get("", "order_id")?,
+        tx: row.try_get("", "tx_id")?,
+        line: row.try_get("", "line_id")?,
+    };
+    let lots = txn
+        .query_all_raw(sql(be, &lots_sql(be), vec![product.into()]))
+        .await?
+        .iter()
+        .map(|l| Ok((l.try_get("", "id")?, l.try_get("", "household_id")?, l.try_get("", "village_id")?)))
+        .collect::<Result<Vec<(i64, i64, i64)>>>()?;
+    let (writes, drawn, n) = direct_writes(station, product, ext, &ids, &lots)?;
     let changed = if pg {
         let mut text = String::from("WITH ");
         let mut values = Vec::new();
@@ -436,5 +477,87 @@ async fn direct_order(db: &hezuo_db::sea_orm::DatabaseConnection, station: i64, 
         bail!("{ext}: lots changed under their lock");
     }
     txn.commit().await?;
+    Ok(())
+}
+
+/// One order for the rusqlite writer.
+struct LiteJob {
+    station: i64,
+    product: i64,
+    ext: String,
+    reply: tokio::sync::oneshot::Sender<Result<()>>,
+}
+
+/// The real limit of the service's writes on SQLite: the same statements as [`direct_order`]
+/// through rusqlite on one thread, each prepared once (cached), one transaction per order,
+/// committed as durably as the order writer commits (`hezuo_db::SQLITE_PRAGMAS`). Like the
+/// order writer, it leaves checkpoints out of its commits; the phase ends with one.
+pub(crate) struct LiteWriter {
+    jobs: std::sync::mpsc::Sender<LiteJob>,
+}
+
+impl LiteWriter {
+    pub(crate) fn start(path: &std::path::Path) -> Result<LiteWriter> {
+        let conn = rusqlite::Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.execute_batch(hezuo_db::SQLITE_PRAGMAS)?;
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let (jobs, queue) = std::sync::mpsc::channel::<LiteJob>();
+        std::thread::Builder::new().name("bench-direct-writer".into()).spawn(move || {
+            while let Ok(job) = queue.recv() {
+                let _ = job.reply.send(lite_order(&conn, job.station, job.product, &job.ext));
+            }
+            let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        })?;
+        Ok(LiteWriter { jobs })
+    }
+
+    async fn order(&self, station: i64, product: i64, ext: String) -> Result<()> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(LiteJob { station, product, ext, reply })
+            .map_err(|_| anyhow::anyhow!("direct writer stopped"))?;
+        answer.await?
+    }
+}
+
+fn lite_order(conn: &rusqlite::Connection, station: i64, product: i64, ext: &str) -> Result<()> {
+    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    let written = lite_writes(conn, station, product, ext);
+    let end = if written.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    conn.prepare_cached(end)?.execute([])?;
+    written
+}
+
+fn lite_writes(conn: &rusqlite::Connection, station: i64, product: i64, ext: &str) -> Result<()> {
+    let be = DbBackend::Sqlite;
+    let bound = |text: &str, values: Vec<Value>| {
+        hezuo_app::rusqlite_params(sql(be, text, values)).map_err(|e| anyhow::anyhow!("{e}"))
+    };
+    let (text, params) = bound(&station_sql(be), vec![station.into()])?;
+    let ids = conn.prepare_cached(&text)?.query_row(rusqlite::params_from_iter(params), |r| {
+        Ok(DirectIds {
+            coop: r.get(0)?,
+            alliance: r.get(1)?,
+            channel: r.get(2)?,
+            order: r.get(3)?,
+            tx: r.get(4)?,
+            line: r.get(5)?,
+        })
+    })?;
+    let (text, params) = bound(&lots_sql(be), vec![product.into()])?;
+    let lots = conn
+        .prepare_cached(&text)?
+        .query_map(rusqlite::params_from_iter(params), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<Vec<(i64, i64, i64)>>>()?;
+    let (writes, drawn, n) = direct_writes(station, product, ext, &ids, &lots)?;
+    for (i, (w, v)) in writes.into_iter().enumerate() {
+        let (text, params) = bound(&w, v)?;
+        let done = conn.prepare_cached(&text)?.execute(rusqlite::params_from_iter(params))?;
+        if i == drawn && done as u64 != n {
+            bail!("{ext}: lots changed under their lock");
+        }
+    }
     Ok(())
 }

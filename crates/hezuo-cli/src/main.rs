@@ -72,6 +72,9 @@ enum Command {
         /// console's cookies are Secure when it is https.
         #[arg(long, env = "HEZUO_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests under way before exiting.
+        #[arg(long, env = "HEZUO_SHUTDOWN_GRACE", default_value_t = 30)]
+        shutdown_grace: u64,
     },
     /// Apply pending migrations and exit.
     Migrate,
@@ -87,6 +90,23 @@ enum Command {
     },
     /// Check the invariants of the books on this database; exits 1 when any fails.
     Verify,
+    /// Copy a SQLite database consistently while the service runs (VACUUM INTO, then synced).
+    /// On PostgreSQL: explains pg_dump and exits 2.
+    Backup {
+        /// The new file to write (an existing file is refused).
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Put a backup in place as the SQLite database (stop the service first), then verify it.
+    /// On PostgreSQL: explains pg_restore and exits 2.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: std::path::PathBuf,
+        /// Restore over a database that holds data.
+        #[arg(long)]
+        force: bool,
+    },
     /// Write the whole ledger as a beancount or hledger journal.
     ExportLedger {
         /// `beancount` or `hledger`.
@@ -184,12 +204,16 @@ fn scope_error(e: hezuo_app::AppError) -> anyhow::Error {
     anyhow::anyhow!(text)
 }
 
-fn config(settings: &Settings) -> Result<Config> {
-    let url = match &settings.database {
+/// The database URL: given, or the SQLite file `hezuo.db` here.
+fn database_url(settings: &Settings) -> String {
+    match &settings.database {
         Some(u) => u.clone(),
         None => hezuo_db::sqlite_url(std::path::Path::new(Config::DEFAULT_DATABASE_FILE)),
-    };
-    let mut config = Config::with_database(url);
+    }
+}
+
+fn config(settings: &Settings) -> Result<Config> {
+    let mut config = Config::with_database(database_url(settings));
     config.timezone = settings.timezone;
     config.income_target = Money::parse(&settings.income_target)
         .ok()
@@ -251,7 +275,28 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// A backup or restore refused as asked (exit 2) or failed (exit 1).
+fn refused(e: hezuo_app::backup::BackupError) -> Result<ExitCode> {
+    match e {
+        hezuo_app::backup::BackupError::Refused(why) => {
+            eprintln!("hezuo: {why}");
+            Ok(ExitCode::from(2))
+        }
+        hezuo_app::backup::BackupError::Failed(why) => bail!(why),
+    }
+}
+
+/// PostgreSQL is backed up and restored with its own tools (docs/operations.md).
+fn postgres_explained(what: &str) -> ExitCode {
+    eprintln!(
+        "hezuo {what} copies SQLite databases. On PostgreSQL use its own tools (docs/operations.md):\n  \
+         pg_dump --format=custom --file=hezuo.dump \"$HEZUO_DATABASE_URL\"\n  \
+         pg_restore --clean --if-exists --no-owner --dbname=\"$HEZUO_DATABASE_URL\" hezuo.dump && hezuo verify\n\
+         (or pg_basebackup with WAL archiving for point-in-time recovery)."
+    );
+    ExitCode::from(2)
 }
 
 async fn open(settings: &Settings) -> Result<App> {
@@ -261,12 +306,13 @@ async fn open(settings: &Settings) -> Result<App> {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Serve { listen, demo, max_connections, public_url } => {
+        Command::Serve { listen, demo, max_connections, public_url, shutdown_grace } => {
             init_tracing();
             let mut config = config(&cli.settings)?;
             config.listen = listen;
             config.max_connections = max_connections;
             config.public_url = public_url;
+            config.shutdown_grace = std::time::Duration::from_secs(shutdown_grace);
             let app = App::open(config).await.context("opening the database")?;
             if demo {
                 let seed = hezuo_app::demo::seed(&app).await.context("seeding demo data")?;
@@ -354,17 +400,39 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             flushed?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify => {
-            let app = open(&cli.settings).await?;
-            let report = hezuo_app::verify::run(&app).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            print!("{report}");
-            if report.ok() {
-                println!("all checks passed");
-                Ok(ExitCode::SUCCESS)
-            } else {
-                bail!("verification failed")
+        Command::Backup { to } => {
+            let url = database_url(&cli.settings);
+            let Some(file) = hezuo_db::sqlite_file(&url) else { return Ok(postgres_explained("backup")) };
+            match hezuo_app::backup::backup_sqlite(&file, &to) {
+                Ok(bytes) => {
+                    println!("backed up {} to {} ({bytes} bytes, synced)", file.display(), to.display());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => refused(e),
             }
         }
+        Command::Restore { from, force } => {
+            let url = database_url(&cli.settings);
+            let Some(file) = hezuo_db::sqlite_file(&url) else { return Ok(postgres_explained("restore")) };
+            if let Err(e) = hezuo_app::backup::restore_sqlite(&from, &file, force) {
+                return refused(e);
+            }
+            println!("restored {} from {}", file.display(), from.display());
+            verify(&open(&cli.settings).await?, "verification of the restored database failed").await
+        }
+        Command::Verify => verify(&open(&cli.settings).await?, "verification failed").await,
+    }
+}
+
+/// Runs `hezuo verify` on `app`, printing the report; an error saying `failed` when a check fails.
+async fn verify(app: &App, failed: &str) -> Result<ExitCode> {
+    let report = hezuo_app::verify::run(app).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    print!("{report}");
+    if report.ok() {
+        println!("all checks passed");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        bail!("{failed}")
     }
 }
 

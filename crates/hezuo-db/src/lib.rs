@@ -51,8 +51,14 @@ pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     Some(opts.get_filename().to_owned())
 }
 
+/// How every SQLite connection that commits runs: write-ahead log, foreign keys, and
+/// `synchronous=FULL` — each commit syncs the log before it returns, so a transaction that was
+/// answered survives a power loss (with `NORMAL` the last commits before one could be lost;
+/// docs/operations.md). The order writer batches many orders per commit, so one sync serves many.
+pub const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
+
 /// Opens a pool. SQLite files are created if missing and run with WAL, foreign keys, a busy
-/// timeout and `synchronous=NORMAL` (durable at every checkpoint, safe against corruption).
+/// timeout and `synchronous=FULL` ([`SQLITE_PRAGMAS`]).
 pub async fn connect(url: &str) -> Result<DatabaseConnection, ConnectError> {
     connect_warm(url, 1).await
 }
@@ -80,7 +86,7 @@ pub async fn connect_warm(url: &str, warm: u32) -> Result<DatabaseConnection, Co
                     .journal_mode(SqliteJournalMode::Wal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
-                    .synchronous(SqliteSynchronous::Normal)
+                    .synchronous(SqliteSynchronous::Full)
             });
         }
         Backend::Postgres => {

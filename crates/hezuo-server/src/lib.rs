@@ -141,6 +141,8 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     use hyper_util::rt::{TokioIo, TokioTimer};
     let max_connections = app.config.max_connections.max(1);
+    let grace = app.config.shutdown_grace;
+    let stopping = app.clone();
     let router = router(app);
     let permits = Arc::new(tokio::sync::Semaphore::new(max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -174,7 +176,14 @@ pub async fn serve(
             drop(permit);
         });
     }
+    // Not ready from now on; no new connection; what is under way (an order waiting in the
+    // writer's queue included) finishes and is answered, within the grace period.
+    stopping.begin_shutdown();
     drop(listener);
-    graceful.shutdown().await;
+    let open = permits.available_permits();
+    tracing::info!(connections = max_connections - open, "shutting down: finishing requests in flight");
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!(grace_s = grace.as_secs(), "requests still in flight when the grace period ended");
+    }
     Ok(())
 }

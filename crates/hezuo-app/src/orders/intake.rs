@@ -73,16 +73,7 @@ impl OrderIntake {
     /// Opens the SQLite writer's connection to the database file at `path` (already created
     /// and migrated) and starts its thread.
     pub(crate) fn start_sqlite(path: &Path, turn: Arc<Mutex<()>>) -> Result<OrderIntake, AppError> {
-        let conn = rusqlite::Connection::open(path).map_err(lite_error)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(lite_error)?;
-        // Savepoints journal in memory; the pages an order touches stay cached; checkpoints
-        // are the checkpointer's (below), not the committing writer's.
-        conn.execute_batch(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
-             PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0;",
-        )
-        .map_err(lite_error)?;
-        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let conn = writer_connection(path)?;
         let checkpoints = rusqlite::Connection::open(path).map_err(lite_error)?;
         checkpoints.busy_timeout(Duration::from_secs(10)).map_err(lite_error)?;
         let (kick, kicked) = std::sync::mpsc::sync_channel(1);
@@ -101,6 +92,20 @@ impl OrderIntake {
         self.queue.send(Job { intake, reply }).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
+}
+
+/// The writer's own connection to the database file at `path`.
+fn writer_connection(path: &Path) -> Result<rusqlite::Connection, AppError> {
+    let conn = rusqlite::Connection::open(path).map_err(lite_error)?;
+    conn.busy_timeout(Duration::from_secs(10)).map_err(lite_error)?;
+    // Durable commits (`synchronous=FULL`: a batch is on disk before any of its orders is
+    // answered, one sync per batch); savepoints journal in memory; the pages an order
+    // touches stay cached; checkpoints are the checkpointer's (below), not the writer's.
+    conn.execute_batch(hezuo_db::SQLITE_PRAGMAS).map_err(lite_error)?;
+    conn.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0;")
+        .map_err(lite_error)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
 }
 
 /// Checkpoints the write-ahead log after commits, at most every [`CHECKPOINT_EVERY`], on its
@@ -161,4 +166,17 @@ fn sqlite_batch(conn: &rusqlite::Connection, batch: &[Job]) -> Result<Vec<Result
     }
     sql("COMMIT")?;
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_writer_commits_durably() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = super::writer_connection(&dir.path().join("w.db")).unwrap();
+        let number = |p: &str| conn.query_row(&format!("PRAGMA {p}"), [], |r| r.get::<_, i64>(0)).unwrap();
+        let journal: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        // synchronous=FULL is 2; every commit syncs the write-ahead log.
+        assert_eq!((journal.as_str(), number("synchronous"), number("foreign_keys")), ("wal", 2, 1));
+    }
 }

@@ -102,8 +102,8 @@ pub struct Webhook {
     pub created_at: DateTime<Utc>,
 }
 
-/// `POST /webhooks` answers the endpoint and its secret, this once. `Debug` leaves the
-/// secret out.
+/// `POST /webhooks` answers the endpoint and its secret, this once.
+// `Debug` (below) leaves the secret out.
 #[derive(Clone, Serialize, utoipa::ToSchema)]
 pub struct CreatedWebhook {
     pub id: i64,

@@ -16,11 +16,8 @@ async fn readyz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, Ap
         Ok(()) => Ok(Json(json!({"status": "ready"}))),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
-            Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not_ready",
-                "database unreachable or migrations pending",
-            ))
+            let why = if s.app.stopping() { "shutting down" } else { "database unreachable or migrations pending" };
+            Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", why))
         }
     }
 }
