@@ -37,6 +37,9 @@ RULES_NO_SCHEMA_STATES = {
     ("to", "a report covers at most"),
     # An order line names its gross one way: a unit price or the amount paid (item index removed).
     ("lines[].unit_price", "give exactly one of unit_price and amount"),
+    # Whose webhook endpoint: an alliance user's own; an admin names the alliance (the caller's
+    # role decides, which a schema does not state).
+    ("alliance_id", "is required for an admin"),
 }
 
 
