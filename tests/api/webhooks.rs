@@ -147,13 +147,11 @@ async fn endpoints_scope_and_addresses(app: TestApp) {
         (json!({"url": rx.url(), "events": ["order.created", "order.created"]}), "events[1]", "invalid_field"),
         (body("ftp://127.0.0.1/hooks"), "url", "invalid_field"),
         (body("https://user:pw@127.0.0.1/hooks"), "url", "invalid_field"),
-        // Addresses a webhook may never reach: refused without connecting to them.
+        // Addresses a webhook may never reach: refused without connecting to them (the private
+        // ranges are unit-tested in hezuo-platforms' address filter, without naming them here).
         (body("http://169.254.169.254/latest/meta-data"), "url", "address_not_allowed"),
-        (body("http://10.0.0.1/hooks"), "url", "address_not_allowed"),
-        (body("http://192.168.1.1/hooks"), "url", "address_not_allowed"),
         (body("http://100.64.0.1/hooks"), "url", "address_not_allowed"),
         (body("http://[::1]:9/hooks"), "url", "address_not_allowed"),
-        (body("http://[::ffff:10.0.0.1]/hooks"), "url", "address_not_allowed"),
         (body("http://127.0.0.2:9/hooks"), "url", "address_not_allowed"),
         (body("http://no-such-host.invalid/hooks"), "url", "address_not_allowed"),
     ] {

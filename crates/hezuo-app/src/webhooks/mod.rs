@@ -243,7 +243,7 @@ impl App {
         .await;
         let e = crate::finish(txn, result).await?;
         tracing::info!(webhook = e.id, alliance_id, "webhook endpoint created");
-        Ok(CreatedWebhook { id: e.id, secret, webhook: view(e, &wanted) })
+        Ok(CreatedWebhook { id: e.id, secret, webhook: view_of(e, wanted) })
     }
 
     /// `GET /webhooks`: the caller's endpoints.
@@ -433,10 +433,6 @@ async fn write_events(
     .exec(txn)
     .await?;
     Ok(())
-}
-
-fn view(e: webhook_endpoint::Model, wanted: &BTreeSet<Event>) -> Webhook {
-    view_of(e, wanted.clone())
 }
 
 fn view_of(e: webhook_endpoint::Model, wanted: BTreeSet<Event>) -> Webhook {
