@@ -1,4 +1,4 @@
-//! `cargo run --release -p hezuo-bench -- [--database URL] <import|orders|feed|close|reconcile|fairness|reports|roundtrip> [options]`
+//! `cargo run --release -p hezuo-bench -- [--database URL] <import|orders|feed|close|reconcile|fairness|reports|crash|roundtrip> [options]`
 //!
 //! Starts the real server on 127.0.0.1:0 over a fresh database (a temporary SQLite file unless
 //! `--database` names one, e.g. an empty PostgreSQL database), sets up a station through the
@@ -98,6 +98,23 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         orders: usize,
     },
+    /// `hezuo serve` as a child process under concurrent orders and refunds, killed with SIGKILL
+    /// `kills` times at seeded random moments and started again; then every acknowledged order
+    /// and refund is checked. Exits 1 on any loss.
+    Crash {
+        #[arg(long, default_value_t = 3)]
+        kills: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Orders at most, over all clients (each client's product holds its share).
+        #[arg(long, default_value_t = 40_000)]
+        orders: usize,
+        /// The `hezuo` binary [default: beside this one].
+        #[arg(long)]
+        hezuo: Option<std::path::PathBuf>,
+    },
     /// The cost of one statement round trip through the driver: `SELECT 1` in a transaction,
     /// one client, and an empty transaction (BEGIN + COMMIT).
     Roundtrip {
@@ -108,6 +125,7 @@ enum Command {
 
 mod books;
 mod close;
+mod crash;
 mod fairness;
 mod feed;
 mod orders;
@@ -128,19 +146,28 @@ fn rate(s: &str) -> Result<Rate> {
     Rate::parse(s).map_err(|e| anyhow::anyhow!("{s}: {e}"))
 }
 
-async fn start(database: Option<String>) -> Result<Bench> {
-    let (url, dir) = match database {
+/// The database a run uses: `database`, or a new SQLite file in a temporary directory (kept
+/// while the returned directory lives).
+pub(crate) fn database_url(database: Option<String>) -> Result<(String, Option<tempfile::TempDir>)> {
+    Ok(match database {
         Some(u) => (u, None),
         None => {
             let dir = tempfile::tempdir()?;
             (hezuo_db::sqlite_url(&dir.path().join("bench.db")), Some(dir))
         }
-    };
-    let mut config = Config::with_database(url);
-    // `feed` runs against a fake platform on this machine, its secrets sealed with a new key.
-    config.secret_key = Some(hezuo_app::secrets::SecretKey::generate());
-    config.feed_allow_nets = "127.0.0.1/32".parse().context("allow-list")?;
-    let app = App::open(config).await.context("open database")?;
+    })
+}
+
+/// A station set up through the use cases: its id, 20 member households and a staff token.
+pub(crate) struct Station {
+    pub(crate) id: i64,
+    pub(crate) households: Vec<i64>,
+    pub(crate) staff: String,
+}
+
+/// A village, a cooperative of 20 households with a rule version, an alliance with the `own`
+/// and `taobao` channels, and a station of them with a staff token.
+pub(crate) async fn set_up_station(app: &App) -> Result<Station> {
     let admin = Principal::Admin;
     let e = |e: hezuo_app::AppError| anyhow::anyhow!("{e}");
     let village = app
@@ -202,10 +229,29 @@ async fn start(database: Option<String>) -> Result<Bench> {
         .await
         .map_err(e)?;
     let staff = token(&app, Role::Staff, ScopeIds { station_id: Some(station.id), ..ScopeIds::default() }).await?;
+    Ok(Station { id: station.id, households, staff })
+}
+
+async fn start(database: Option<String>) -> Result<Bench> {
+    let (url, dir) = database_url(database)?;
+    let mut config = Config::with_database(url);
+    // `feed` runs against a fake platform on this machine, its secrets sealed with a new key.
+    config.secret_key = Some(hezuo_app::secrets::SecretKey::generate());
+    config.feed_allow_nets = "127.0.0.1/32".parse().context("allow-list")?;
+    let app = App::open(config).await.context("open database")?;
+    let s = set_up_station(&app).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(hezuo_server::serve(listener, app.clone(), std::future::pending()));
-    Ok(Bench { app, base, http: reqwest::Client::new(), station: station.id, households, staff, _dir: dir })
+    Ok(Bench {
+        app,
+        base,
+        http: reqwest::Client::new(),
+        station: s.id,
+        households: s.households,
+        staff: s.staff,
+        _dir: dir,
+    })
 }
 
 /// A bearer token for a role and scope.
@@ -319,6 +365,9 @@ async fn main() -> Result<()> {
         let o = reports::Options { villages, households, stations, cooperatives, postings, requests, verify, reuse };
         return reports::run(cli.database, o).await;
     }
+    if let Command::Crash { kills, seed, clients, orders, hezuo } = cli.command {
+        return crash::run(cli.database, crash::Options { kills, seed, clients, orders, hezuo }).await;
+    }
     let bench = start(cli.database).await?;
     println!("hezuo-bench on {backend}, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
     match cli.command {
@@ -337,6 +386,8 @@ async fn main() -> Result<()> {
         Command::Roundtrip { statements } => roundtrip(&bench, statements).await,
         Command::Fairness { lots, statement_rows } => fairness::run(&bench, lots, statement_rows).await,
         Command::Feed { orders } => feed::run(&bench, orders).await,
-        Command::Close { .. } | Command::Reconcile { .. } | Command::Reports { .. } => unreachable!("handled above"),
+        Command::Close { .. } | Command::Reconcile { .. } | Command::Reports { .. } | Command::Crash { .. } => {
+            unreachable!("handled above")
+        }
     }
 }

@@ -13,8 +13,6 @@ pub(crate) async fn stocked_product(b: &Bench, name: String, lots: usize, lot_si
     stocked_product_with_sku(b, name, None, lots, lot_size).await
 }
 
-/// A listed product at 20.00 with `lots` lots of `lot_size` (floor 12.00) from the station's
-/// households, and merchant code `sku`.
 pub(crate) async fn stocked_product_with_sku(
     b: &Bench,
     name: String,
@@ -22,12 +20,25 @@ pub(crate) async fn stocked_product_with_sku(
     lots: usize,
     lot_size: &str,
 ) -> Result<i64> {
+    let station = crate::Station { id: b.station, households: b.households.clone(), staff: String::new() };
+    stock_product(&b.app, &station, name, sku, lots, lot_size).await
+}
+
+/// A listed product at 20.00 with `lots` lots of `lot_size` (floor 12.00) from the station's
+/// households, and merchant code `sku`.
+pub(crate) async fn stock_product(
+    app: &hezuo_app::App,
+    station: &crate::Station,
+    name: String,
+    sku: Option<String>,
+    lots: usize,
+    lot_size: &str,
+) -> Result<i64> {
     let e = |e: hezuo_app::AppError| anyhow::anyhow!("{e}");
-    let p = b
-        .app
+    let p = app
         .create_product(
             &Principal::Admin,
-            b.station,
+            station.id,
             CreateProduct {
                 name,
                 unit: "kg".into(),
@@ -45,10 +56,10 @@ pub(crate) async fn stocked_product_with_sku(
     // All lots in one import (one transaction), received on a day before the orders.
     let mut csv = String::from("product_id,household_id,quantity,floor_price,received_at\n");
     for i in 0..lots {
-        let h = b.households[i % b.households.len()];
+        let h = station.households[i % station.households.len()];
         csv.push_str(&format!("{},{h},{lot_size},12.00,2026-06-01 08:00\n", p.id));
     }
-    b.app.import_lots(&Principal::Admin, &Actor::default(), b.station, csv.as_bytes()).await.map_err(e)?;
+    app.import_lots(&Principal::Admin, &Actor::default(), station.id, csv.as_bytes()).await.map_err(e)?;
     Ok(p.id)
 }
 
