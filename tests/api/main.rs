@@ -12,6 +12,7 @@ mod orders;
 mod periods;
 mod probe;
 mod reconciliation;
+mod replica;
 mod reports;
 mod setup;
 mod tenancy;

@@ -50,6 +50,12 @@ pub struct Config {
     /// How long a shutdown waits for requests under way before the process exits anyway
     /// (`HEZUO_SHUTDOWN_GRACE`, seconds).
     pub shutdown_grace: Duration,
+    /// A PostgreSQL streaming replica for reports, lists and exports
+    /// (`HEZUO_READ_DATABASE_URL`; docs/operations.md "A read replica").
+    pub read_database_url: Option<String>,
+    /// Reads fall back to the primary while the replica is behind by more than this
+    /// (`HEZUO_REPLICA_MAX_LAG`, seconds).
+    pub replica_max_lag: Duration,
 }
 
 impl Config {
@@ -80,6 +86,8 @@ impl Config {
             webhook_retry_schedule: hezuo_platforms::webhook::RetrySchedule::default(),
             webhook_disable_after: hezuo_platforms::webhook::DISABLE_AFTER_FAILING,
             shutdown_grace: Duration::from_secs(30),
+            read_database_url: None,
+            replica_max_lag: Duration::from_secs(5),
         }
     }
 }

@@ -133,7 +133,7 @@ impl App {
             .group_by(posting::Column::Account)
             .order_by(posting::Column::Account, Order::Asc)
             .into_tuple()
-            .all(&self.db)
+            .all(self.reader())
             .await?;
         let mut names: BTreeMap<String, String> = BTreeMap::new();
         for (a, _) in &opened {
@@ -179,7 +179,7 @@ impl App {
                 .order_by(ltx::Column::BookingDate, Order::Asc)
                 .order_by(ltx::Column::Id, Order::Asc)
                 .limit(BATCH)
-                .all(&self.db)
+                .all(self.reader())
                 .await?;
             let Some(last) = txs.last() else { break };
             after = Some((last.booking_date, last.id));
@@ -188,7 +188,7 @@ impl App {
             for row in posting::Entity::find()
                 .filter(posting::Column::TransactionId.is_in(ids))
                 .order_by(posting::Column::Id, Order::Asc)
-                .all(&self.db)
+                .all(self.reader())
                 .await?
             {
                 postings.entry(row.transaction_id).or_default().push(row);

@@ -20,6 +20,7 @@ mod outbound;
 mod page;
 pub mod periods;
 pub mod reconciliation;
+pub mod replica;
 pub mod reports;
 mod scope;
 pub mod secrets;
@@ -65,6 +66,8 @@ pub struct App {
     pub(crate) webhook_wake: Arc<tokio::sync::Notify>,
     /// Set when the process begins to shut down: `/readyz` answers 503 from then on.
     stopping: Arc<std::sync::atomic::AtomicBool>,
+    /// The read replica, when `HEZUO_READ_DATABASE_URL` names one.
+    replica: Option<Arc<replica::Replica>>,
 }
 
 /// Async locks by key, made when first asked for.
@@ -94,7 +97,24 @@ impl App {
             (Some(turn), Some(file)) => Some(orders::OrderIntake::start_sqlite(&file, turn.clone())?),
             _ => None,
         };
+        let replica = match &config.read_database_url {
+            None => None,
+            Some(url) => {
+                if hezuo_db::backend(&db) != hezuo_db::Backend::Postgres {
+                    return Err(AppError::Internal(
+                        "HEZUO_READ_DATABASE_URL is for PostgreSQL: the primary is SQLite".into(),
+                    ));
+                }
+                let read = hezuo_db::connect_replica(url)
+                    .await
+                    .map_err(|e| AppError::Internal(format!("cannot open the read replica: {e}")))?;
+                let r = Arc::new(replica::Replica::new(read, config.replica_max_lag));
+                replica::spawn_monitor(&r, db.clone());
+                Some(r)
+            }
+        };
         let app = App {
+            replica,
             db,
             config: Arc::new(config),
             sqlite_writer,

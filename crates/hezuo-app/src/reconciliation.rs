@@ -749,7 +749,7 @@ impl App {
                 ),
             );
         }
-        let found = crate::page::fetch_page(&self.db, q, reader(p)?, page, |m| m.id, |m| m).await?;
+        let found = crate::page::fetch_page(self.reader(), q, reader(p)?, page, |m| m.id, |m| m).await?;
         let mut items = Vec::with_capacity(found.items.len());
         for s in found.items {
             items.push(self.statement_view(s).await?);
@@ -784,7 +784,7 @@ impl App {
     ) -> Result<Page<ItemView>, AppError> {
         self.find_statement(p, id).await?;
         let q = Self::item_query(id, filter)?;
-        crate::page::fetch_page(&self.db, q, Condition::all(), page, |m| m.id, ItemView::from).await
+        crate::page::fetch_page(self.reader(), q, Condition::all(), page, |m| m.id, ItemView::from).await
     }
 
     /// Every item of a statement (optionally of one status), for CSV and xlsx export.

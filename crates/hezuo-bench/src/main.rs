@@ -228,7 +228,7 @@ pub(crate) async fn set_up_station(app: &App) -> Result<Station> {
         )
         .await
         .map_err(e)?;
-    let staff = token(&app, Role::Staff, ScopeIds { station_id: Some(station.id), ..ScopeIds::default() }).await?;
+    let staff = token(app, Role::Staff, ScopeIds { station_id: Some(station.id), ..ScopeIds::default() }).await?;
     Ok(Station { id: station.id, households, staff })
 }
 

@@ -57,25 +57,7 @@ struct Settings {
 #[derive(Subcommand)]
 enum Command {
     /// Apply pending migrations, then serve the HTTP API.
-    Serve {
-        /// Address to listen on.
-        #[arg(long, env = "HEZUO_LISTEN", default_value = Config::DEFAULT_LISTEN)]
-        listen: SocketAddr,
-        /// Seed demo data into an empty database and print an admin token.
-        #[arg(long)]
-        demo: bool,
-        /// Connections served at once (more wait in the listen backlog); keep it below the
-        /// process's open-file limit.
-        #[arg(long, env = "HEZUO_MAX_CONNECTIONS", default_value_t = 512)]
-        max_connections: usize,
-        /// The address people reach the service at, e.g. https://hezuo.example.cn; the
-        /// console's cookies are Secure when it is https.
-        #[arg(long, env = "HEZUO_PUBLIC_URL")]
-        public_url: Option<String>,
-        /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests under way before exiting.
-        #[arg(long, env = "HEZUO_SHUTDOWN_GRACE", default_value_t = 30)]
-        shutdown_grace: u64,
-    },
+    Serve(Box<ServeArgs>),
     /// Apply pending migrations and exit.
     Migrate,
     /// Bearer tokens for machines and the first admin.
@@ -116,6 +98,46 @@ enum Command {
         #[arg(long, short)]
         output: Option<std::path::PathBuf>,
     },
+}
+
+/// `hezuo serve`.
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "HEZUO_LISTEN", default_value = Config::DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    /// Seed demo data into an empty database and print an admin token.
+    #[arg(long)]
+    demo: bool,
+    /// Connections served at once (more wait in the listen backlog); keep it below the
+    /// process's open-file limit.
+    #[arg(long, env = "HEZUO_MAX_CONNECTIONS", default_value_t = 512)]
+    max_connections: usize,
+    /// The address people reach the service at, e.g. https://hezuo.example.cn; the
+    /// console's cookies are Secure when it is https.
+    #[arg(long, env = "HEZUO_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests under way before exiting.
+    #[arg(long, env = "HEZUO_SHUTDOWN_GRACE", default_value_t = 30)]
+    shutdown_grace: u64,
+    /// A PostgreSQL streaming replica for reports, lists and exports (docs/operations.md "A
+    /// read replica"); every write, and a caller's reads right after its own writes, stay on
+    /// the primary.
+    #[arg(long, env = "HEZUO_READ_DATABASE_URL")]
+    read_database_url: Option<String>,
+    /// Seconds the replica may lag before reads fall back to the primary.
+    #[arg(long, env = "HEZUO_REPLICA_MAX_LAG", default_value_t = 5)]
+    replica_max_lag: u64,
+    /// Log lines as text for people, or as JSON objects for a log collector.
+    #[arg(long, env = "HEZUO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Args)]
@@ -249,17 +271,17 @@ fn secret_key(database_url: &str) -> Result<Option<hezuo_app::secrets::SecretKey
     }
 }
 
-fn init_tracing() {
+fn init_tracing(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("HEZUO_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    // Colours only for a person at a terminal; a file or a log collector gets plain text.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .init();
+    let fmt = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr);
+    match format {
+        // One JSON object a line: time, level, message, fields, and the request's span (its id,
+        // method, route) for a log collector.
+        LogFormat::Json => fmt.json().with_current_span(true).with_span_list(false).init(),
+        // Colours only for a person at a terminal; a file gets plain text.
+        LogFormat::Text => fmt.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
+    }
 }
 
 async fn shutdown_signal() {
@@ -306,13 +328,25 @@ async fn open(settings: &Settings) -> Result<App> {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Serve { listen, demo, max_connections, public_url, shutdown_grace } => {
-            init_tracing();
+        Command::Serve(args) => {
+            let ServeArgs {
+                listen,
+                demo,
+                max_connections,
+                public_url,
+                shutdown_grace,
+                read_database_url,
+                replica_max_lag,
+                log_format,
+            } = *args;
+            init_tracing(log_format);
             let mut config = config(&cli.settings)?;
             config.listen = listen;
             config.max_connections = max_connections;
             config.public_url = public_url;
             config.shutdown_grace = std::time::Duration::from_secs(shutdown_grace);
+            config.read_database_url = read_database_url;
+            config.replica_max_lag = std::time::Duration::from_secs(replica_max_lag);
             let app = App::open(config).await.context("opening the database")?;
             if demo {
                 let seed = hezuo_app::demo::seed(&app).await.context("seeding demo data")?;

@@ -97,6 +97,26 @@ pub async fn connect_warm(url: &str, warm: u32) -> Result<DatabaseConnection, Co
     Ok(db)
 }
 
+/// A read-only pool on a PostgreSQL streaming replica (`HEZUO_READ_DATABASE_URL`). Lazy: the
+/// service starts while the replica is down, and a connection waits at most 2 s, so a replica
+/// that stops answering costs a report that long before reads fall back to the primary.
+pub async fn connect_replica(url: &str) -> Result<DatabaseConnection, ConnectError> {
+    if Backend::of_url(url) != Some(Backend::Postgres) {
+        return Err(ConnectError::UnsupportedUrl);
+    }
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .max_connections(POSTGRES_MAX_CONNECTIONS / 2)
+        .min_connections(0)
+        .connect_lazy(true)
+        .acquire_timeout(Duration::from_secs(2))
+        .connect_timeout(Duration::from_secs(2))
+        // Every checkout is pinged: after the replica restarts, its old connections are found
+        // dead here instead of failing a report.
+        .test_before_acquire(true);
+    Ok(Database::connect(opts).await?)
+}
+
 /// The most PostgreSQL connections one service opens.
 pub const POSTGRES_MAX_CONNECTIONS: u32 = 32;
 

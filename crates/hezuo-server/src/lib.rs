@@ -6,6 +6,7 @@ mod error;
 mod extract;
 mod metrics;
 mod openapi;
+mod read_your_writes;
 mod routes;
 
 pub use error::{ApiError, ErrorBody};
@@ -104,11 +105,12 @@ pub fn router(app: App) -> Router {
     let json_limit = app.config.json_body_limit;
     let request_timeout = app.config.request_timeout;
     let metrics = Metrics::new(&app.metrics);
+    let recent_writers = app.read_your_writes_window().map(read_your_writes::RecentWriters::new);
     let console = hezuo_web::router(app.clone())
         .route_layer(axum::middleware::from_fn_with_state(metrics.clone(), metrics::track));
     let state = AppState { app, metrics };
     let (api_router, doc) = api(json_limit).split_for_parts();
-    Router::new()
+    let router = Router::new()
         .merge(api_router)
         .merge(SwaggerUi::new("/docs").url("/api/openapi.json", openapi::finish(doc)))
         .merge(routes::ops::routes())
@@ -116,7 +118,12 @@ pub fn router(app: App) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
         .with_state(state)
-        .merge(console)
+        .merge(console);
+    let router = match recent_writers {
+        Some(w) => router.layer(axum::middleware::from_fn_with_state(w, read_your_writes::route_reads)),
+        None => router,
+    };
+    router
         .layer(axum::middleware::from_fn_with_state(request_timeout, time_limit))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(access_log::span).on_response(access_log::on_response))

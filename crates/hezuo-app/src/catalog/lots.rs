@@ -294,17 +294,17 @@ impl App {
         station_id: i64,
         page: PageRequest,
     ) -> Result<Page<Lot>, AppError> {
-        readable_station(&self.db, p, station_id).await?;
+        readable_station(self.reader(), p, station_id).await?;
         let q = lot::Entity::find().filter(lot::Column::StationId.eq(station_id));
-        fetch_page(&self.db, q, Condition::all(), page, |m| m.id, Lot::from).await
+        fetch_page(self.reader(), q, Condition::all(), page, |m| m.id, Lot::from).await
     }
 
     pub async fn export_lots_csv(&self, p: &Principal, station_id: i64) -> Result<String, AppError> {
-        readable_station(&self.db, p, station_id).await?;
+        readable_station(self.reader(), p, station_id).await?;
         let lots = lot::Entity::find()
             .filter(lot::Column::StationId.eq(station_id))
             .order_by(lot::Column::Id, Order::Asc)
-            .all(&self.db)
+            .all(self.reader())
             .await?;
         let tz = self.config.timezone;
         to_csv(lots.into_iter().map(|l| LotCsv {

@@ -280,11 +280,11 @@ impl App {
         filter: &ProductFilter,
         page: PageRequest,
     ) -> Result<Page<Product>, AppError> {
-        readable_station(&self.db, p, station_id).await?;
+        readable_station(self.reader(), p, station_id).await?;
         let page =
-            fetch_page(&self.db, Self::product_query(station_id, filter), Condition::all(), page, |m| m.id, |m| m)
+            fetch_page(self.reader(), Self::product_query(station_id, filter), Condition::all(), page, |m| m.id, |m| m)
                 .await?;
-        Ok(Page { items: with_stock(&self.db, page.items).await?, next_cursor: page.next_cursor })
+        Ok(Page { items: with_stock(self.reader(), page.items).await?, next_cursor: page.next_cursor })
     }
 
     /// Every product of the station matching the filter, with stock, as CSV.
@@ -294,9 +294,9 @@ impl App {
         station_id: i64,
         filter: &ProductFilter,
     ) -> Result<String, AppError> {
-        readable_station(&self.db, p, station_id).await?;
-        let models = Self::product_query(station_id, filter).all(&self.db).await?;
-        let products = with_stock(&self.db, models).await?;
+        readable_station(self.reader(), p, station_id).await?;
+        let models = Self::product_query(station_id, filter).all(self.reader()).await?;
+        let products = with_stock(self.reader(), models).await?;
         to_csv(products.iter().map(|p| ProductCsv {
             id: p.id,
             name: &p.name,

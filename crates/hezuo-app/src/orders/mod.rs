@@ -221,10 +221,11 @@ impl App {
         if let Some(s) = f.status {
             q = q.filter(order::Column::Status.eq(s.as_str()));
         }
-        let page = fetch_page(&self.db, q, order_scope(p)?, page, |m| m.id, |m| m).await?;
+        let db = self.reader();
+        let page = fetch_page(db, q, order_scope(p)?, page, |m| m.id, |m| m).await?;
         let mut items = Vec::with_capacity(page.items.len());
         for o in page.items {
-            items.push(self.order_view(o).await?);
+            items.push(order_view_in(db, o).await?);
         }
         Ok(Page { items, next_cursor: page.next_cursor })
     }

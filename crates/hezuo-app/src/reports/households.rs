@@ -166,8 +166,10 @@ impl App {
         to: Option<&str>,
     ) -> Result<MemberAccount, AppError> {
         let (from, to) = range(self, from, to)?;
-        let h = find_scoped::<household::Entity>(&self.db, household_id, scope::households(p)?, "household").await?;
-        let v = village::Entity::find_by_id(h.village_id).one(&self.db).await?.ok_or(AppError::NotFound("village"))?;
+        let h =
+            find_scoped::<household::Entity>(self.reader(), household_id, scope::households(p)?, "household").await?;
+        let v =
+            village::Entity::find_by_id(h.village_id).one(self.reader()).await?.ok_or(AppError::NotFound("village"))?;
         let account = format!("household:{}", h.id);
         let backend = self.db.get_database_backend();
         let bind = |sql: &str, first: hezuo_db::sea_orm::Value| {
@@ -178,9 +180,9 @@ impl App {
         let refunds_stmt =
             crate::statement(backend, REFUNDS, vec![h.id.into(), account.clone().into(), from.into(), to.into()]);
         let (sales, refunds, closes, balances, basis, capital) = tokio::try_join!(
-            SaleRow::find_by_statement(bind(SALES, h.id.into())).all(&self.db),
-            RefundRow::find_by_statement(refunds_stmt).all(&self.db),
-            CloseRow::find_by_statement(bind(CLOSES, h.id.into())).all(&self.db),
+            SaleRow::find_by_statement(bind(SALES, h.id.into())).all(self.reader()),
+            RefundRow::find_by_statement(refunds_stmt).all(self.reader()),
+            CloseRow::find_by_statement(bind(CLOSES, h.id.into())).all(self.reader()),
             Balances::find_by_statement(crate::statement(
                 backend,
                 "SELECT CAST(COALESCE(SUM(CASE WHEN day < ? THEN amount ELSE 0 END), 0) AS BIGINT) AS opening, \
@@ -188,20 +190,20 @@ impl App {
                  FROM account_days WHERE account = ? AND day <= ?",
                 vec![from.into(), account.clone().into(), to.into()],
             ))
-            .one(&self.db),
+            .one(self.reader()),
             basis_day::Entity::find()
                 .select_only()
                 .column_as(Expr::cust("CAST(COALESCE(SUM(amount), 0) AS BIGINT)"), "basis")
                 .filter(basis_day::Column::HouseholdId.eq(h.id))
                 .filter(basis_day::Column::Day.between(from, to))
                 .into_tuple::<i64>()
-                .one(&self.db),
+                .one(self.reader()),
             cooperative_member::Entity::find()
                 .select_only()
                 .column_as(Expr::cust("CAST(COALESCE(SUM(capital), 0) AS BIGINT)"), "capital")
                 .filter(cooperative_member::Column::HouseholdId.eq(h.id))
                 .into_tuple::<i64>()
-                .one(&self.db),
+                .one(self.reader()),
         )?;
 
         // The rule versions of the cooperatives sold through, for each part's share before the floor.
@@ -209,8 +211,10 @@ impl App {
         coops.sort_unstable();
         coops.dedup();
         let mut versions: HashMap<i64, Vec<RuleVersion>> = HashMap::new();
-        for m in
-            rule_version::Entity::find().filter(rule_version::Column::CooperativeId.is_in(coops)).all(&self.db).await?
+        for m in rule_version::Entity::find()
+            .filter(rule_version::Column::CooperativeId.is_in(coops))
+            .all(self.reader())
+            .await?
         {
             let r = RuleVersion::try_from(m)?;
             versions.entry(r.cooperative_id).or_default().push(r);

@@ -121,7 +121,7 @@ impl App {
         from: Option<&str>,
         to: Option<&str>,
     ) -> Result<StationSales, AppError> {
-        let s = find_scoped::<station::Entity>(&self.db, station_id, scope::stations(p)?, "station").await?;
+        let s = find_scoped::<station::Entity>(self.reader(), station_id, scope::stations(p)?, "station").await?;
         let (from, to) = range(self, from, to)?;
         let rows: Vec<Row> = sales_day::Entity::find()
             .select_only()
@@ -136,7 +136,7 @@ impl App {
             .filter(sales_day::Column::StationId.eq(s.id))
             .filter(sales_day::Column::Day.between(from, to))
             .into_model()
-            .all(&self.db)
+            .all(self.reader())
             .await?;
         let (mut by_product, mut by_channel, mut by_day) =
             (BTreeMap::<i64, Sums>::new(), BTreeMap::<i64, Sums>::new(), BTreeMap::<NaiveDate, Sums>::new());
@@ -154,7 +154,7 @@ impl App {
             .filter(product::Column::StationId.eq(s.id))
             .filter(product::Column::Id.is_in(by_product.keys().copied().collect::<Vec<_>>()))
             .into_tuple::<(i64, String)>()
-            .all(&self.db)
+            .all(self.reader())
             .await?
             .into_iter()
             .collect();
@@ -164,7 +164,7 @@ impl App {
             .column(channel::Column::Code)
             .filter(channel::Column::Id.is_in(by_channel.keys().copied().collect::<Vec<_>>()))
             .into_tuple::<(i64, String)>()
-            .all(&self.db)
+            .all(self.reader())
             .await?
             .into_iter()
             .collect();

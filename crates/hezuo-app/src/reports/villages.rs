@@ -145,7 +145,7 @@ impl App {
             .filter(village_sum::Column::PeriodStart.between(first, last))
             .group_by(village_sum::Column::PeriodStart)
             .into_model()
-            .all(&self.db)
+            .all(self.reader())
             .await?;
         let other: Vec<IncomeSum> = income_month::Entity::find()
             .select_only()
@@ -155,7 +155,7 @@ impl App {
             .filter(income_month::Column::Month.between(first, last))
             .group_by(income_month::Column::Month)
             .into_model()
-            .all(&self.db)
+            .all(self.reader())
             .await?;
         let mut out: HashMap<NaiveDate, (i64, i64, i64)> = HashMap::new();
         for s in sums {
@@ -184,7 +184,7 @@ impl App {
             .filter(village_sum::Column::PeriodStart.eq(first))
             .group_by(village_sum::Column::VillageId)
             .into_tuple()
-            .all(&self.db)
+            .all(self.reader())
             .await?;
         let other: Vec<(i64, i64)> = income_month::Entity::find()
             .select_only()
@@ -194,7 +194,7 @@ impl App {
             .filter(income_month::Column::Month.between(first, last))
             .group_by(income_month::Column::VillageId)
             .into_tuple()
-            .all(&self.db)
+            .all(self.reader())
             .await?;
         let mut out: HashMap<i64, i64> = HashMap::new();
         for (id, total) in sums.into_iter().chain(other) {
@@ -212,7 +212,7 @@ impl App {
         year_text: Option<&str>,
     ) -> Result<VillageRevenue, AppError> {
         let y = year(self, year_text)?;
-        let v = find_scoped::<village::Entity>(&self.db, village_id, scope::villages(p)?, "village").await?;
+        let v = find_scoped::<village::Entity>(self.reader(), village_id, scope::villages(p)?, "village").await?;
         let sums = self.month_sums(v.id, y - 1, y).await?;
         let add = |a: Money, b: Money| a.checked_add(b);
         let mut months = Vec::with_capacity(12);
@@ -254,7 +254,7 @@ impl App {
     pub async fn village_ranking(&self, p: &Principal, year_text: Option<&str>) -> Result<VillageRanking, AppError> {
         let y = year(self, year_text)?;
         let cond = scope::villages(p)?;
-        let villages = village::Entity::find().filter(cond.clone()).all(&self.db).await?;
+        let villages = village::Entity::find().filter(cond.clone()).all(self.reader()).await?;
         let (this, last) = (self.year_totals(cond.clone(), y).await?, self.year_totals(cond, y - 1).await?);
         let mut ranked: Vec<RankedVillage> = villages
             .into_iter()

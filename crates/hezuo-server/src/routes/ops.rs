@@ -13,7 +13,11 @@ async fn healthz() -> Json<serde_json::Value> {
 
 async fn readyz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     match s.app.ready().await {
-        Ok(()) => Ok(Json(json!({"status": "ready"}))),
+        Ok(()) => Ok(Json(match s.app.replica_status() {
+            // The replica's state informs; the service is ready on the primary alone.
+            Some(replica) => json!({"status": "ready", "replica": replica}),
+            None => json!({"status": "ready"}),
+        })),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
             let why = if s.app.stopping() { "shutting down" } else { "database unreachable or migrations pending" };
