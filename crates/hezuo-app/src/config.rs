@@ -56,6 +56,13 @@ pub struct Config {
     /// Reads fall back to the primary while the replica is behind by more than this
     /// (`HEZUO_REPLICA_MAX_LAG`, seconds).
     pub replica_max_lag: Duration,
+    /// Requests a minute one token (or console session) may make, in bursts of as many
+    /// (`HEZUO_RATE_LIMIT_TOKEN`); 0: no limit.
+    pub rate_limit_token: u32,
+    /// Requests a minute one client address may make (`HEZUO_RATE_LIMIT_ADDRESS`); 0: no limit.
+    pub rate_limit_address: u32,
+    /// Proxies whose `X-Forwarded-For` names the client (`HEZUO_TRUSTED_PROXIES`).
+    pub trusted_proxies: hezuo_platforms::AllowList,
 }
 
 impl Config {
@@ -64,6 +71,11 @@ impl Config {
     pub const DEFAULT_TIMEZONE: Tz = chrono_tz::Asia::Shanghai;
     /// 100,000 元, a common provincial line for 薄弱村.
     pub const DEFAULT_INCOME_TARGET: Money = Money::from_cents(10_000_000);
+    /// 6,000 a minute (100 a second, or a burst of 6,000): a station's staff, or an alliance's
+    /// program pushing every order of its shops one by one, stays far below.
+    pub const DEFAULT_RATE_LIMIT_TOKEN: u32 = 6_000;
+    /// 12,000 a minute from one address: a station's office behind one NAT with many users.
+    pub const DEFAULT_RATE_LIMIT_ADDRESS: u32 = 12_000;
 
     /// Defaults for everything but the database.
     pub fn with_database(database_url: impl Into<String>) -> Config {
@@ -88,6 +100,9 @@ impl Config {
             shutdown_grace: Duration::from_secs(30),
             read_database_url: None,
             replica_max_lag: Duration::from_secs(5),
+            rate_limit_token: Self::DEFAULT_RATE_LIMIT_TOKEN,
+            rate_limit_address: Self::DEFAULT_RATE_LIMIT_ADDRESS,
+            trusted_proxies: hezuo_platforms::AllowList::default(),
         }
     }
 }

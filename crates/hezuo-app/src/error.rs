@@ -30,6 +30,18 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// The stable code of the API's error envelope.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict { code, .. } | AppError::Invalid { code, .. } | AppError::Rejected { code, .. } => code,
+            AppError::TooManyAttempts { .. } => "too_many_attempts",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
     pub fn invalid(field: &str, message: impl Into<String>) -> AppError {
         AppError::Invalid { code: "invalid_field", field: Some(field.to_owned()), message: message.into() }
     }

@@ -93,8 +93,9 @@ impl App {
         hezuo_db::migrate(&db).await?;
         let sqlite_writer =
             (hezuo_db::backend(&db) == hezuo_db::Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let metrics = Arc::<metrics::Metrics>::default();
         let intake = match (&sqlite_writer, hezuo_db::sqlite_file(&config.database_url)) {
-            (Some(turn), Some(file)) => Some(orders::OrderIntake::start_sqlite(&file, turn.clone())?),
+            (Some(turn), Some(file)) => Some(orders::OrderIntake::start_sqlite(&file, turn.clone(), metrics.clone())?),
             _ => None,
         };
         let replica = match &config.read_database_url {
@@ -121,7 +122,7 @@ impl App {
             intake,
             clock: Arc::default(),
             statement_imports: KeyedLocks::default(),
-            metrics: Arc::default(),
+            metrics,
             webhook_wake: Arc::default(),
             stopping: Arc::default(),
         };

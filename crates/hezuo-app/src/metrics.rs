@@ -32,6 +32,16 @@ struct Delivery {
     outcome: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Reason {
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefundKind {
+    kind: String,
+}
+
 /// Counters and histograms of the use cases. Cheap to share (`Arc` in the `App`).
 pub struct Metrics {
     feed_runs: Family<FeedRun, Counter>,
@@ -39,6 +49,16 @@ pub struct Metrics {
     feed_parked: Family<Platform, Gauge>,
     deliveries: Family<Delivery, Counter>,
     delivery_seconds: Family<Delivery, Histogram>,
+    orders_placed: Counter,
+    orders_refused: Family<Reason, Counter>,
+    refunds: Family<RefundKind, Counter>,
+    closes: Counter,
+    statements: Counter,
+    writer_queue: Gauge,
+    writer_batch: Histogram,
+    imbalance: Gauge,
+    /// When the imbalance was last computed.
+    imbalance_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl Default for Metrics {
@@ -50,6 +70,16 @@ impl Default for Metrics {
             deliveries: Family::default(),
             // 5 ms to ~20 s: a receiver's answer, up to the 15 s limit.
             delivery_seconds: Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.005, 2.0, 13))),
+            orders_placed: Counter::default(),
+            orders_refused: Family::default(),
+            refunds: Family::default(),
+            closes: Counter::default(),
+            statements: Counter::default(),
+            writer_queue: Gauge::default(),
+            // 1 to 256 orders (the writer's largest batch).
+            writer_batch: Histogram::new(exponential_buckets(1.0, 2.0, 9)),
+            imbalance: Gauge::default(),
+            imbalance_at: std::sync::Mutex::default(),
         }
     }
 }
@@ -57,6 +87,34 @@ impl Default for Metrics {
 impl Metrics {
     /// Registers every family (clones share their values) in `registry`.
     pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "orders_placed",
+            "Orders booked (a replayed request is not counted again)",
+            self.orders_placed.clone(),
+        );
+        registry.register(
+            "orders_refused",
+            "Orders refused, by reason (the error code: insufficient_stock, product_not_listed, period_closed, …)",
+            self.orders_refused.clone(),
+        );
+        registry.register("refunds", "Refunds booked, by kind (refund, cancel, platform)", self.refunds.clone());
+        registry.register(
+            "ledger_imbalance_cents",
+            "Sum of every per-day account sum, in cents: 0 while the books balance (recomputed at most every 30 s)",
+            self.imbalance.clone(),
+        );
+        registry.register("period_closes", "Periods closed", self.closes.clone());
+        registry.register("statements_imported", "Platform statements imported", self.statements.clone());
+        registry.register(
+            "order_writer_queue_depth",
+            "Orders waiting for the SQLite order writer after its last batch began",
+            self.writer_queue.clone(),
+        );
+        registry.register(
+            "order_writer_batch_size",
+            "Orders the SQLite order writer booked per transaction",
+            self.writer_batch.clone(),
+        );
         registry.register(
             "feed_runs",
             "Platform feed runs by platform and outcome (ok, error)",
@@ -84,6 +142,34 @@ impl Metrics {
         );
     }
 
+    /// A `POST /orders` ended: booked, replayed (not counted), or refused with the error's code.
+    pub(crate) fn order_placed(&self, result: &Result<crate::orders::Placed, crate::AppError>) {
+        match result {
+            Ok(p) if p.created => self.orders_placed.inc(),
+            Ok(_) => 0,
+            Err(e) => self.orders_refused.get_or_create(&Reason { reason: e.code().into() }).inc(),
+        };
+    }
+
+    /// A refund was booked: `refund`, `cancel` or `platform` (a feed's).
+    pub(crate) fn refund(&self, kind: &str) {
+        self.refunds.get_or_create(&RefundKind { kind: kind.into() }).inc();
+    }
+
+    pub(crate) fn period_closed(&self) {
+        self.closes.inc();
+    }
+
+    pub(crate) fn statement_imported(&self) {
+        self.statements.inc();
+    }
+
+    /// The order writer took a batch of `size`, leaving `waiting` in its queue.
+    pub(crate) fn writer_batch(&self, size: usize, waiting: usize) {
+        self.writer_batch.observe(size as f64);
+        self.writer_queue.set(i64::try_from(waiting).unwrap_or(i64::MAX));
+    }
+
     /// A feed run ended: `ok` or `error`, and what it took.
     pub(crate) fn feed_run(&self, platform: &str, ok: bool, taken: [(&str, i32); 4]) {
         let outcome = if ok { "ok" } else { "error" };
@@ -108,5 +194,34 @@ impl Metrics {
         let labels = Delivery { outcome: outcome.into() };
         self.deliveries.get_or_create(&labels).inc();
         self.delivery_seconds.get_or_create(&labels).observe(took.as_secs_f64());
+    }
+}
+
+/// How often a scrape recomputes the ledger's imbalance (a sum over every per-day sum).
+const IMBALANCE_EVERY: Duration = Duration::from_secs(30);
+
+impl crate::App {
+    /// Brings the gauges that are read from the database up to date before `/metrics` renders:
+    /// the ledger's imbalance, at most every [`IMBALANCE_EVERY`] (on the replica when there is
+    /// one). A failed read leaves the last value and is logged.
+    pub async fn refresh_metrics(&self) {
+        use hezuo_db::sea_orm::ConnectionTrait;
+        {
+            let mut at = self.metrics.imbalance_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if at.is_some_and(|t| t.elapsed() < IMBALANCE_EVERY) {
+                return;
+            }
+            *at = Some(std::time::Instant::now());
+        }
+        let db = self.reader();
+        let sql = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM account_days";
+        let stmt = hezuo_db::sea_orm::Statement::from_string(db.get_database_backend(), sql);
+        match db.query_one_raw(stmt).await.map(|r| r.map(|r| r.try_get_by_index::<i64>(0))) {
+            Ok(Some(Ok(sum))) => {
+                self.metrics.imbalance.set(sum);
+            }
+            Ok(_) => tracing::warn!("ledger imbalance: no row"),
+            Err(e) => tracing::warn!(error = %e, "ledger imbalance not read"),
+        }
     }
 }

@@ -461,6 +461,9 @@ impl App {
             };
             crate::finish(txn, result).await
         };
+        if booked.is_ok() {
+            self.metrics.period_closed();
+        }
         self.wake_webhooks();
         match booked {
             Ok(()) | Err(AppError::Conflict { code: "already_exists", .. }) => {

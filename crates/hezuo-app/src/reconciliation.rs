@@ -297,7 +297,10 @@ impl App {
         match self.stage_and_match(&s, rows).await {
             Ok(view) => {
                 self.wake_webhooks();
-                Ok(Imported { statement: view, created: true })
+                {
+                    self.metrics.statement_imported();
+                    Ok(Imported { statement: view, created: true })
+                }
             }
             Err(e) => {
                 if let Err(cleanup) = self.discard_statement(s.id).await {

@@ -128,6 +128,17 @@ struct ServeArgs {
     /// Seconds the replica may lag before reads fall back to the primary.
     #[arg(long, env = "HEZUO_REPLICA_MAX_LAG", default_value_t = 5)]
     replica_max_lag: u64,
+    /// Requests a minute one token or console session may make (in bursts of as many); 0: no
+    /// limit. Beyond: 429 `rate_limited` with Retry-After.
+    #[arg(long, env = "HEZUO_RATE_LIMIT_TOKEN", default_value_t = Config::DEFAULT_RATE_LIMIT_TOKEN)]
+    rate_limit_token: u32,
+    /// Requests a minute one client address may make; 0: no limit.
+    #[arg(long, env = "HEZUO_RATE_LIMIT_ADDRESS", default_value_t = Config::DEFAULT_RATE_LIMIT_ADDRESS)]
+    rate_limit_address: u32,
+    /// Proxies in front of the service (comma-separated networks): from these peers the client's
+    /// address is read from X-Forwarded-For; from any other, the peer is the client.
+    #[arg(long, env = "HEZUO_TRUSTED_PROXIES", default_value = "")]
+    trusted_proxies: String,
     /// Log lines as text for people, or as JSON objects for a log collector.
     #[arg(long, env = "HEZUO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -337,6 +348,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 shutdown_grace,
                 read_database_url,
                 replica_max_lag,
+                rate_limit_token,
+                rate_limit_address,
+                trusted_proxies,
                 log_format,
             } = *args;
             init_tracing(log_format);
@@ -347,6 +361,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             config.shutdown_grace = std::time::Duration::from_secs(shutdown_grace);
             config.read_database_url = read_database_url;
             config.replica_max_lag = std::time::Duration::from_secs(replica_max_lag);
+            config.rate_limit_token = rate_limit_token;
+            config.rate_limit_address = rate_limit_address;
+            config.trusted_proxies = hezuo_platforms::AllowList::parse(&trusted_proxies)
+                .map_err(|e| anyhow::anyhow!("HEZUO_TRUSTED_PROXIES: {e}"))?;
             let app = App::open(config).await.context("opening the database")?;
             if demo {
                 let seed = hezuo_app::demo::seed(&app).await.context("seeding demo data")?;

@@ -57,10 +57,11 @@ impl ApiError {
 
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> ApiError {
+        let code = e.code();
         match e {
-            AppError::Unauthorized(m) => ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m),
-            AppError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
-            AppError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
+            AppError::Unauthorized(m) => ApiError::new(StatusCode::UNAUTHORIZED, code, m),
+            AppError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, code, e.to_string()),
+            AppError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, code, e.to_string()),
             AppError::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
             AppError::Invalid { code, field, message } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_field(field)
@@ -69,12 +70,11 @@ impl From<AppError> for ApiError {
                 ApiError { rows, ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message) }
             }
             AppError::TooManyAttempts { retry_after } => {
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", e.to_string())
-                    .with_retry_after(retry_after)
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, e.to_string()).with_retry_after(retry_after)
             }
             AppError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code, "internal error; see the server log")
             }
         }
     }

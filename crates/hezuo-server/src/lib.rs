@@ -6,6 +6,7 @@ mod error;
 mod extract;
 mod metrics;
 mod openapi;
+mod rate_limit;
 mod read_your_writes;
 mod routes;
 
@@ -106,6 +107,7 @@ pub fn router(app: App) -> Router {
     let request_timeout = app.config.request_timeout;
     let metrics = Metrics::new(&app.metrics);
     let recent_writers = app.read_your_writes_window().map(read_your_writes::RecentWriters::new);
+    let limits = rate_limit::Limits::new(&app);
     let console = hezuo_web::router(app.clone())
         .route_layer(axum::middleware::from_fn_with_state(metrics.clone(), metrics::track));
     let state = AppState { app, metrics };
@@ -123,8 +125,12 @@ pub fn router(app: App) -> Router {
         Some(w) => router.layer(axum::middleware::from_fn_with_state(w, read_your_writes::route_reads)),
         None => router,
     };
+    let router = router.layer(axum::middleware::from_fn_with_state(request_timeout, time_limit));
+    let router = match limits {
+        Some(l) => router.layer(axum::middleware::from_fn_with_state(l, rate_limit::limit)),
+        None => router,
+    };
     router
-        .layer(axum::middleware::from_fn_with_state(request_timeout, time_limit))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(access_log::span).on_response(access_log::on_response))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -161,7 +167,7 @@ pub async fn serve(
         };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     tracing::warn!(error = %e, "accepting a connection failed");
                     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -170,8 +176,16 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let (stream, peer) = stream;
         let _ = stream.set_nodelay(true);
-        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        // The peer's address for the rate limits (`rate_limit.rs`).
+        let service = hyper_util::service::TowerToHyperService::new(tower::ServiceExt::map_request(
+            router.clone(),
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                req
+            },
+        ));
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             let mut builder = hyper::server::conn::http1::Builder::new();

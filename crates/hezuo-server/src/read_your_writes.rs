@@ -4,7 +4,7 @@
 //! console's session cookie. Only a keyed hash of it is kept, in memory, for the window.
 
 use axum::extract::{Request, State};
-use axum::http::{Method, header};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use std::collections::HashMap;
@@ -29,9 +29,7 @@ impl RecentWriters {
     }
 
     fn caller(&self, req: &Request) -> Option<u64> {
-        let h = req.headers();
-        let credential = h.get(header::AUTHORIZATION).or_else(|| h.get(header::COOKIE))?;
-        Some(self.hasher.hash_one(credential.as_bytes()))
+        Some(self.hasher.hash_one(crate::rate_limit::credential(req.headers())?.as_bytes()))
     }
 
     fn wrote(&self, caller: u64) {

@@ -72,7 +72,11 @@ fn answer(batch: Vec<Job>, results: Result<Vec<Result<OrderView, AppError>>, App
 impl OrderIntake {
     /// Opens the SQLite writer's connection to the database file at `path` (already created
     /// and migrated) and starts its thread.
-    pub(crate) fn start_sqlite(path: &Path, turn: Arc<Mutex<()>>) -> Result<OrderIntake, AppError> {
+    pub(crate) fn start_sqlite(
+        path: &Path,
+        turn: Arc<Mutex<()>>,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Result<OrderIntake, AppError> {
         let conn = writer_connection(path)?;
         let checkpoints = rusqlite::Connection::open(path).map_err(lite_error)?;
         checkpoints.busy_timeout(Duration::from_secs(10)).map_err(lite_error)?;
@@ -81,7 +85,7 @@ impl OrderIntake {
         let thread = |name: &str| std::thread::Builder::new().name(name.into());
         let failed = |e: std::io::Error| AppError::Internal(format!("cannot start the order writer: {e}"));
         thread("hezuo-checkpoint").spawn(move || checkpoint(&checkpoints, &kicked)).map_err(failed)?;
-        thread("hezuo-order-writer").spawn(move || run(&conn, &turn, jobs, &kick)).map_err(failed)?;
+        thread("hezuo-order-writer").spawn(move || run(&conn, &turn, jobs, &kick, &metrics)).map_err(failed)?;
         Ok(OrderIntake { queue })
     }
 
@@ -127,9 +131,11 @@ fn run(
     turn: &Mutex<()>,
     mut jobs: mpsc::Receiver<Job>,
     kick: &std::sync::mpsc::SyncSender<()>,
+    metrics: &crate::metrics::Metrics,
 ) {
     while let Some(first) = jobs.blocking_recv() {
         let batch = batch(first, &mut jobs);
+        metrics.writer_batch(batch.len(), jobs.len());
         let started = std::time::Instant::now();
         let results = {
             let _turn = turn.blocking_lock();

@@ -439,6 +439,12 @@ fn rule_version_in_force(coop: (Alias, station::Column), day: NaiveDate) -> Expr
 
 impl App {
     pub async fn place_order(&self, p: &Principal, actor: &Actor, req: PlaceOrder) -> Result<Placed, AppError> {
+        let placed = self.place_order_once(p, actor, req).await;
+        self.metrics.order_placed(&placed);
+        placed
+    }
+
+    async fn place_order_once(&self, p: &Principal, actor: &Actor, req: PlaceOrder) -> Result<Placed, AppError> {
         order_writer(p)?;
         validate(&req)?;
         // Microseconds, as both databases store them.

@@ -125,6 +125,7 @@ impl App {
                 refunded(&txn, &o, r).await?;
             }
             txn.commit().await?;
+            self.metrics.refund("refund");
             made
         };
         self.wake_webhooks();
@@ -178,6 +179,7 @@ impl App {
         let view = super::order_view_in(&txn, cancelled).await?;
         outbox::record(&txn, Event::OrderCancelled, o.id, Audience::Alliance(o.alliance_id), &view).await?;
         txn.commit().await?;
+        self.metrics.refund("cancel");
         drop(turn);
         self.wake_webhooks();
         Ok(view)
@@ -219,6 +221,7 @@ impl App {
             }
         }
         txn.commit().await?;
+        self.metrics.refund("platform");
         self.wake_webhooks();
         Ok(true)
     }

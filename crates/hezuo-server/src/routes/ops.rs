@@ -27,6 +27,7 @@ async fn readyz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, Ap
 }
 
 async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
+    s.app.refresh_metrics().await;
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], s.metrics.render())
 }
 
