@@ -31,14 +31,34 @@ fn call(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -
 }
 
 #[test]
-fn json_logs_without_personal_data() {
+fn json_logs_without_personal_data_on_sqlite() {
     let dir = tempfile::tempdir().expect("temp dir");
     let database = format!("sqlite://{}?mode=rwc", dir.path().join("demo.db").display());
+    logs_without_personal_data(dir.path(), &database);
+}
+
+#[test]
+#[cfg_attr(not(hezuo_postgres), ignore = "set HEZUO_TEST_DATABASE_URL to run on PostgreSQL")]
+fn json_logs_without_personal_data_on_postgres() {
+    use hezuo_db::sea_orm::ConnectionTrait;
+    let url = std::env::var("HEZUO_TEST_DATABASE_URL").expect("built with HEZUO_TEST_DATABASE_URL; it must be set");
+    let name = format!("hezuo_logs_{}", std::process::id());
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let admin = rt.block_on(hezuo_db::connect(&url)).expect("connect to HEZUO_TEST_DATABASE_URL");
+    rt.block_on(admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))).expect("drop");
+    rt.block_on(admin.execute_unprepared(&format!("CREATE DATABASE {name}"))).expect("create");
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(b, _)| b);
+    let dir = tempfile::tempdir().expect("temp dir");
+    logs_without_personal_data(dir.path(), &format!("{base}/{name}"));
+    rt.block_on(admin.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))).expect("drop");
+}
+
+fn logs_without_personal_data(dir: &std::path::Path, database: &str) {
     let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
-    let log = dir.path().join("serve.log");
+    let log = dir.join("serve.log");
     let mut serve = Command::new(env!("CARGO_BIN_EXE_hezuo"))
         .args(["serve", "--demo", "--listen", &addr])
-        .env("HEZUO_DATABASE_URL", &database)
+        .env("HEZUO_DATABASE_URL", database)
         .env("HEZUO_LOG_FORMAT", "json")
         .env("HEZUO_LOG", "debug")
         .stdout(Stdio::null())

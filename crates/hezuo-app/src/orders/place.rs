@@ -381,6 +381,8 @@ struct OrderContext {
     collective_rate: Option<i64>,
     reserve_rate: Option<i64>,
     rebate_rate: Option<i64>,
+    /// 1 when an enabled webhook endpoint of the alliance wants `order.created`.
+    notify: i32,
 }
 
 impl OrderContext {
@@ -404,6 +406,10 @@ pub(crate) struct Booked {
     fee_rate: hezuo_core::Rate,
     /// The rules in force on the local day of `placed_at`, if any.
     rules: Option<RuleSet>,
+    /// Whether the order's `order.created` deliveries are written: only when an endpoint of the
+    /// alliance wants them, as read with the context (the payload, the order's view serialized,
+    /// is most of an order's CPU after its statements; BENCHMARKS.md).
+    notify: bool,
 }
 
 /// One line's draw, attributed, before anything is written.
@@ -471,6 +477,7 @@ impl App {
                 channel_code: channel_code.to_owned(),
                 fee_rate: crate::setup::stored_rate(fee_rate)?,
                 rules: cx.rules(local).ok(),
+                notify: cx.notify != 0,
             },
             hash: hash.clone(),
             placed_at,
@@ -535,6 +542,10 @@ impl App {
             .expr_as(col(&r, "collective_rate"), "collective_rate")
             .expr_as(col(&r, "reserve_rate"), "reserve_rate")
             .expr_as(col(&r, "rebate_rate"), "rebate_rate")
+            .expr_as(
+                crate::webhooks::outbox::wanted(crate::webhooks::Event::OrderCreated, col(&s, "alliance_id")),
+                "notify",
+            )
             .from_subquery(st, s.clone())
             .join_as(
                 JoinType::LeftJoin,
@@ -608,7 +619,9 @@ pub(crate) async fn book_order(db: &impl Exec, intake: &Intake) -> Result<OrderV
     let mut writes = Writes::default();
     let written = order_writes(&mut writes, &o, ctx, actor, &ids, &planned, &taken)?;
     let view = super::view_of(o, ctx.channel_code.to_owned(), written.lines, &written.parts)?;
-    writes.insert(order_created(ctx, &view)?);
+    if ctx.notify {
+        writes.insert(order_created(ctx, &view)?);
+    }
     writes.run(db).await?;
     Ok(view)
 }

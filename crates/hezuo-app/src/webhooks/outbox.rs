@@ -1,8 +1,9 @@
 //! The outbox: an event becomes one `webhook_deliveries` row per enabled endpoint that wants
 //! it, written by one `INSERT … SELECT` inside the transaction of the change it reports. An
 //! operation that rolls back leaves no row, so nothing is sent for it; one that commits has
-//! its rows, which the worker (`deliver.rs`) sends until they are delivered or dead. An
-//! alliance without endpoints costs one statement that inserts nothing.
+//! its rows, which the worker (`deliver.rs`) sends until they are delivered or dead. An order
+//! of an alliance without an endpoint for `order.created` writes no statement at all ([`wanted`],
+//! read with the order's context); other events cost one statement that inserts nothing.
 //!
 //! The message id (the `webhook-id` header) names the event and its object
 //! (`msg_order_created_1042`): each happens once, so a delivery is never written twice (the
@@ -15,7 +16,7 @@ use crate::exec::Exec;
 use chrono::{DateTime, Utc};
 use hezuo_db::entities::webhook_endpoint_event as subscription;
 use hezuo_db::entities::{station, webhook_delivery as delivery, webhook_endpoint as endpoint};
-use hezuo_db::sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query, SimpleExpr};
+use hezuo_db::sea_orm::sea_query::{Expr, ExprTrait, InsertStatement, OnConflict, Query, SelectStatement, SimpleExpr};
 use hezuo_db::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use hezuo_platforms::webhook::MAX_PAYLOAD_BYTES;
 use serde::Serialize;
@@ -80,6 +81,31 @@ pub(crate) fn payload(event: Event, at: DateTime<Utc>, data: &impl Serialize) ->
     encode(&serde_json::json!({ "id": id, "truncated": true }))
 }
 
+/// 1 when an enabled endpoint of the alliance `alliance` wants `event`, else 0: an order reads
+/// it with its context and writes no outbox row (and serializes no payload) when it is 0. An
+/// endpoint saved while an order is being booked hears of the orders booked after it.
+pub(crate) fn wanted(event: Event, alliance: Expr) -> SimpleExpr {
+    let any = endpoints_wanting(event)
+        .expr(Expr::val(1))
+        .and_where(Expr::col((endpoint::Entity, endpoint::Column::AllianceId)).eq(alliance))
+        .to_owned();
+    Expr::case(Expr::exists(any), 1).finally(0).into()
+}
+
+/// The enabled endpoints subscribed to `event` (no columns selected yet).
+fn endpoints_wanting(event: Event) -> SelectStatement {
+    Query::select()
+        .from(endpoint::Entity)
+        .inner_join(
+            subscription::Entity,
+            Expr::col((subscription::Entity, subscription::Column::EndpointId))
+                .equals((endpoint::Entity, endpoint::Column::Id)),
+        )
+        .and_where(Expr::col((subscription::Entity, subscription::Column::Event)).eq(event.as_str()))
+        .and_where(Expr::col((endpoint::Entity, endpoint::Column::Enabled)).eq(true))
+        .to_owned()
+}
+
 /// The statement that writes the event's deliveries: one per enabled endpoint of the audience
 /// that wants `event`, due at `at`.
 pub(crate) fn insert(
@@ -89,7 +115,7 @@ pub(crate) fn insert(
     payload: String,
     at: DateTime<Utc>,
 ) -> InsertStatement {
-    let select = Query::select()
+    let select = endpoints_wanting(event)
         .column((endpoint::Entity, endpoint::Column::Id))
         .expr(Expr::val(event.as_str()))
         .expr(Expr::val(msg_id(event, subject)))
@@ -97,14 +123,6 @@ pub(crate) fn insert(
         .expr(Expr::val("pending"))
         .expr(Expr::val(at))
         .expr(Expr::val(at))
-        .from(endpoint::Entity)
-        .inner_join(
-            subscription::Entity,
-            Expr::col((subscription::Entity, subscription::Column::EndpointId))
-                .equals((endpoint::Entity, endpoint::Column::Id)),
-        )
-        .and_where(Expr::col((subscription::Entity, subscription::Column::Event)).eq(event.as_str()))
-        .and_where(Expr::col((endpoint::Entity, endpoint::Column::Enabled)).eq(true))
         .and_where(audience.condition())
         .to_owned();
     Query::insert()
