@@ -27,12 +27,18 @@ fn replica() -> Option<(String, String)> {
     }
 }
 
-/// Starts the replica cluster again however the test ends.
-struct Restart(String);
+/// However the test ends: the replica cluster started, and its replay resumed.
+struct Restart {
+    cluster: String,
+    server: String,
+}
 
 impl Drop for Restart {
     fn drop(&mut self) {
-        let _ = ctl(&self.0, "start");
+        let _ = ctl(&self.cluster, "start");
+        let _ = std::process::Command::new("psql")
+            .args([&format!("{}/postgres", self.server), "-qAtc", "SELECT pg_wal_replay_resume()"])
+            .status();
     }
 }
 
@@ -98,9 +104,13 @@ async fn on_replica(url: &str, sql: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_go_to_the_replica_and_fall_back() {
     let Some((server, cluster)) = replica() else { return };
+    let _restart = Restart { cluster: cluster.clone(), server: server.trim_end_matches('/').to_owned() };
+    // Replay running, whatever an earlier run left.
+    on_replica(&format!("{}/postgres", server.trim_end_matches('/')), "SELECT pg_wal_replay_resume()").await;
     let read_url = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let app = {
         let read_url = read_url.clone();
+        let server = server.clone();
         TestApp::spawn_with(Db::Postgres, move |c| {
             let name = c.database_url.rsplit('/').next().expect("database name").to_owned();
             let url = format!("{}/{name}", server.trim_end_matches('/'));
@@ -112,7 +122,6 @@ async fn reads_go_to_the_replica_and_fall_back() {
         .expect("HEZUO_TEST_DATABASE_URL is needed with HEZUO_TEST_REPLICA_URL")
     };
     let read_url = read_url.lock().unwrap().clone();
-    let _restart = Restart(cluster.clone());
     let t = app.tenant(1).await;
     let (s, v) = app
         .post(
