@@ -16,6 +16,9 @@ mod m20261202_000009_reports;
 mod m20261203_000010_part_dates_and_sku;
 mod m20261203_000011_feeds;
 mod m20261203_000012_webhooks;
+mod m20261208_000013_counter;
+
+pub use m20261208_000013_counter::{TRACE_ALPHABET, TRACE_CODE_LEN, trace_code};
 
 pub struct Migrator;
 
@@ -35,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_part_dates_and_sku::Migration),
             Box::new(m20261203_000011_feeds::Migration),
             Box::new(m20261203_000012_webhooks::Migration),
+            Box::new(m20261208_000013_counter::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 mod auth;
 mod catalog;
 mod console;
+mod counter;
 mod errors;
 mod feeds;
 mod migrations;
@@ -16,4 +17,5 @@ mod replica;
 mod reports;
 mod setup;
 mod tenancy;
+mod visitor;
 mod webhooks;

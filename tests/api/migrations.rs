@@ -30,8 +30,8 @@ async fn down_and_up(db: &DatabaseConnection) {
     .await;
 
     // Down past the striped sums (and the statement staging, login failures, report sums, part
-    // dates and merchant codes, the feeds and the webhooks after them).
-    Migrator::down(db, Some(6)).await.unwrap();
+    // dates and merchant codes, the feeds, the webhooks and the counter's columns after them).
+    Migrator::down(db, Some(7)).await.unwrap();
     let sums = "SELECT CAST(amount AS BIGINT), CAST(postings AS BIGINT) FROM account_days ORDER BY day";
     assert_eq!(rows(db, sums).await, vec![vec![350, 3], vec![-40, 1]]);
     assert_eq!(rows(db, "SELECT CAST(amount AS BIGINT) FROM basis_days").await, vec![vec![950 + 50]]);

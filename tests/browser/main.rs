@@ -7,6 +7,8 @@
 //! Without the browser the tests are skipped with a message, unless `HEZUO_REQUIRE_BROWSER=1`
 //! (as `.ci/run` sets): then they fail.
 
+mod counter;
+
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hezuo_tests::{Db, TestApp};
@@ -107,6 +109,20 @@ impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
 
     fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
         (http::Method::POST, Some(json!({"type": "browser"}).to_string()))
+    }
+}
+
+/// A Chrome DevTools Protocol command through chromedriver (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp(&'static str, Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({"cmd": self.0, "params": self.1}).to_string()))
     }
 }
 
@@ -253,14 +269,39 @@ impl Run<'_> {
         self.wait_for_new_page().await;
     }
 
+    /// Emulates a 390 × 844 phone (a headless window is never narrower than 500 px), or stops.
+    async fn phone(&self, on: bool) {
+        let cmd = if on {
+            Cdp(
+                "Emulation.setDeviceMetricsOverride",
+                json!({"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": true}),
+            )
+        } else {
+            Cdp("Emulation.clearDeviceMetricsOverride", json!({}))
+        };
+        self.c.issue_cmd(cmd).await.unwrap();
+    }
+
+    /// Nothing on the current page scrolls sideways on the emulated phone.
+    async fn fits(&self, what: &str) {
+        let fit = self
+            .c
+            .execute(
+                "return [window.innerWidth, document.documentElement.scrollWidth <= window.innerWidth, document.documentElement.scrollWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(fit[0], json!(390), "the phone's viewport on {what}");
+        assert_eq!(fit[1], json!(true), "{what} scrolls sideways on a 390 px phone: {} px wide", fit[2]);
+    }
+
     /// The page fits a 390 px phone screen: nothing to scroll sideways.
     async fn fits_a_phone(&self, path: &str) {
-        self.c.set_window_size(390, 844).await.unwrap();
+        self.phone(true).await;
         self.go(path).await;
-        let fits =
-            self.c.execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![]).await.unwrap();
-        assert_eq!(fits, json!(true), "{path} scrolls sideways at 390 px");
-        self.c.set_window_size(1280, 1000).await.unwrap();
+        self.fits(path).await;
+        self.phone(false).await;
     }
 }
 

@@ -30,6 +30,9 @@ pub struct TestApp {
     pub db: Db,
     url: String,
     postgres: Option<(String, String)>,
+    config: Config,
+    addr: std::net::SocketAddr,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: Option<tempfile::TempDir>,
     verified: AtomicBool,
@@ -57,7 +60,53 @@ fn postgres_database_url(admin_url: &str, name: &str) -> String {
     }
 }
 
+/// Serves `app` on `listener` until the sender is used or dropped.
+fn serve(
+    listener: tokio::net::TcpListener,
+    app: &App,
+) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>) {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(hezuo_server::serve(listener, app.clone(), async {
+        let _ = rx.await;
+    }));
+    (tx, server)
+}
+
 impl TestApp {
+    /// Stops serving, as a stopped process would: requests under way are answered, then the
+    /// address refuses connections. The database stays.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server stopped");
+        }
+    }
+
+    /// Serves again on the same address, as a restarted process: a new `App` on the same
+    /// database.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let app = App::open(self.config.clone()).await.expect("reopen app");
+        let mut tries = 0;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(self.addr).await {
+                Ok(l) => break l,
+                Err(e) if tries < 50 => {
+                    tries += 1;
+                    eprintln!("binding {} again: {e}", self.addr);
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("bind {} again: {e}", self.addr),
+            }
+        };
+        let (tx, server) = serve(listener, &app);
+        self.app = app;
+        self.shutdown = Some(tx);
+        self.server = Some(server);
+    }
+
     /// A fresh app on `db`; `None` for PostgreSQL when `HEZUO_TEST_DATABASE_URL` is not set.
     pub async fn spawn(db: Db) -> Option<TestApp> {
         Self::spawn_with(db, |_| {}).await
@@ -93,14 +142,12 @@ impl TestApp {
         // Short-lived test databases: one warm connection each (many tests run at once).
         config.postgres_warm_connections = 1;
         tweak(&mut config);
-        let app = App::open(config).await.expect("open app");
+        let app = App::open(config.clone()).await.expect("open app");
         let admin = app.create_token(Role::Admin, ScopeIds::default(), "test", None).await.expect("admin token").token;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(hezuo_server::serve(listener, app.clone(), async {
-            let _ = rx.await;
-        }));
+        let addr = listener.local_addr().expect("addr");
+        let base = format!("http://{addr}");
+        let (tx, server) = serve(listener, &app);
         Some(TestApp {
             base,
             http: reqwest::Client::new(),
@@ -109,6 +156,9 @@ impl TestApp {
             db,
             url,
             postgres,
+            config,
+            addr,
+            server: Some(server),
             shutdown: Some(tx),
             _dir: dir,
             verified: AtomicBool::new(false),

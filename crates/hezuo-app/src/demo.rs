@@ -58,8 +58,14 @@ pub async fn seed(app: &App) -> Result<DemoSeed, AppError> {
     let mut villages = Vec::new();
     for ((name, code), target) in VILLAGES.into_iter().zip(TARGETS) {
         let income_target = target.map(m).transpose()?;
-        let v =
-            app.create_village(&admin, CreateVillage { name: name.into(), code: code.into(), income_target }).await?;
+        let v = app
+            .create_village(
+                &admin,
+                CreateVillage {
+                    name: name.into(), code: code.into(), income_target, township: Some("阳山镇".into())
+                },
+            )
+            .await?;
         villages.push(v);
     }
     let mut households = Vec::new();
@@ -103,7 +109,9 @@ pub async fn seed(app: &App) -> Result<DemoSeed, AppError> {
     .await?;
     let alliance = app.create_alliance(&admin, CreateAlliance { name: "惠山区农村电商联盟".into() }).await?;
     let mut stations = Vec::new();
-    for (name, v) in [("阳山镇桃源村电商服务站", 0), ("阳山镇火炬村电商服务站", 2)] {
+    for (name, v, phone) in
+        [("阳山镇桃源村电商服务站", 0, "0510-83591201"), ("阳山镇火炬村电商服务站", 2, "0510-83591203")]
+    {
         let s = app
             .create_station(
                 &admin,
@@ -112,6 +120,7 @@ pub async fn seed(app: &App) -> Result<DemoSeed, AppError> {
                     village_id: villages[v].id,
                     cooperative_id: coop.id,
                     alliance_id: alliance.id,
+                    phone: Some(phone.into()),
                 },
             )
             .await?;
@@ -367,6 +376,7 @@ async fn seed_orders(app: &App, stations: &[Station]) -> Result<(), AppError> {
             external_id: format!("{}-{:06}", channel.to_uppercase(), 100_000 + i),
             placed_at,
             lines: vec![PlaceLine::priced(product.id, quantity, product.price)],
+            payment_method: counter_payment(channel, i),
         };
         let placed = match app.place_order(&admin, &actor, req).await {
             Ok(p) => p.order,
@@ -391,6 +401,12 @@ async fn seed_orders(app: &App, stations: &[Station]) -> Result<(), AppError> {
         }
     }
     Ok(())
+}
+
+/// How a demo sale at the counter (channel `own`) was paid; platform orders have none.
+fn counter_payment(channel: &str, i: u64) -> Option<crate::orders::PaymentMethod> {
+    use crate::orders::PaymentMethod;
+    (channel == "own").then(|| PaymentMethod::ALL[(i % 4) as usize])
 }
 
 /// A pseudo-random sequence of the demo (the same data on every run): values below `n`.
@@ -461,6 +477,7 @@ async fn seed_history(app: &App, stations: &[Station], households: &[Household])
                 Quantity::from_thousandths(1_000 * (1 + next(3) as i64 + extra)),
                 product.price,
             )],
+            payment_method: counter_payment(channel, i),
         };
         app.place_order(&admin, &actor, req).await?;
         at += chrono::Duration::hours(30 + next(30) as i64);

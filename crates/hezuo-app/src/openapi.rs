@@ -142,6 +142,36 @@ schema!(
     text("Trimmed, up to 500 characters; blank means none.", trimmed(500, LINES_OK, true), 0, "冷库盘点")
 );
 schema!(
+    Phone,
+    "A phone number (`validate::phone`); blank means none.",
+    text(
+        "Digits with spaces, '-' or parentheses, optionally a leading '+' or '(': 5 to 31 characters, starting (after it) and ending with a digit; surrounding spaces trimmed; blank means none.",
+        format!(r"^{WS}*(?:[+(]?[0-9][0-9() -]{{3,28}}[0-9])?{WS}*$"),
+        0,
+        "0510-83591234"
+    )
+);
+schema!(
+    PaymentMethodName,
+    "How a counter sale was paid.",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["cash", "wechat", "alipay", "other"]))
+        .description(Some("cash 现金, wechat 微信, alipay 支付宝, other 其他"))
+        .into()
+);
+schema!(
+    TraceCode,
+    "A lot's trace code as printed on its label.",
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(16))
+        .pattern(Some("^[0-9A-Za-z]{1,16}$"))
+        .examples(["Kx7mP2qRtW"])
+        .into()
+);
+schema!(
     ExternalId,
     "An order's id in its channel.",
     text(

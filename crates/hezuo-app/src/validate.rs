@@ -44,6 +44,28 @@ pub fn non_negative(field: &str, value: Money) -> Result<Money, AppError> {
     }
 }
 
+/// A phone number as people write it: an optional leading `+` or `(`, then a digit, digits
+/// with spaces, `-` or parentheses, and a digit last; 5 to 31 characters. Empty is none.
+pub fn phone(value: &str) -> Result<Option<String>, AppError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let body = v.strip_prefix(['+', '(']).unwrap_or(v).as_bytes();
+    let ok = (5..=30).contains(&body.len())
+        && body.first().is_some_and(u8::is_ascii_digit)
+        && body.last().is_some_and(u8::is_ascii_digit)
+        && body.iter().all(|b| b.is_ascii_digit() || b"-() ".contains(b));
+    if ok {
+        Ok(Some(v.to_owned()))
+    } else {
+        Err(AppError::invalid(
+            "phone",
+            "must be a phone number: digits with spaces, '-' or parentheses, 5 to 31 characters",
+        ))
+    }
+}
+
 pub fn channel_code(value: &str) -> Result<String, AppError> {
     let ok = (1..=32).contains(&value.len())
         && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
@@ -65,6 +87,20 @@ mod tests {
         assert!(name("name", &"桃".repeat(100)).is_ok());
         assert!(name("name", &"桃".repeat(101)).is_err());
         assert!(name("name", "a\u{0}b").is_err());
+    }
+
+    #[test]
+    fn phones_are_digits_with_separators() {
+        assert_eq!(phone(" 0510-83591234 ").unwrap().as_deref(), Some("0510-83591234"));
+        assert_eq!(phone("+86 138 0000 0000").unwrap().as_deref(), Some("+86 138 0000 0000"));
+        assert_eq!(phone("").unwrap(), None);
+        assert!(phone("1234").is_err());
+        assert!(phone("+-1234").is_err());
+        assert!(phone("12345-").is_err());
+        assert!(phone("电话 0510").is_err());
+        assert!(phone(&"1".repeat(30)).is_ok());
+        assert!(phone(&"1".repeat(31)).is_err());
+        assert!(phone(&format!("+{}", "1".repeat(30))).is_ok());
     }
 
     #[test]

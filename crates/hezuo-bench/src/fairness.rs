@@ -37,6 +37,7 @@ pub(crate) async fn run(b: &Bench, lots: usize, statement_rows: usize) -> Result
                 village_id: station.village_id,
                 cooperative_id: station.cooperative_id,
                 alliance_id: other_alliance.id,
+                phone: None,
             },
         )
         .await

@@ -173,7 +173,9 @@ pub(crate) async fn set_up_station(app: &App) -> Result<Station> {
     let village = app
         .create_village(
             &admin,
-            CreateVillage { name: "桃源村".into(), code: "320206103201".into(), income_target: None },
+            CreateVillage {
+                name: "桃源村".into(), code: "320206103201".into(), income_target: None, township: None
+            },
         )
         .await
         .map_err(e)?;
@@ -224,6 +226,7 @@ pub(crate) async fn set_up_station(app: &App) -> Result<Station> {
                 village_id: village.id,
                 cooperative_id: coop.id,
                 alliance_id: alliance.id,
+                phone: None,
             },
         )
         .await

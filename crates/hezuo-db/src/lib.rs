@@ -7,6 +7,7 @@ use hezuo_migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 use std::time::Duration;
 
+pub use hezuo_migration::{TRACE_ALPHABET, TRACE_CODE_LEN, trace_code};
 pub use sea_orm;
 
 /// Which database a URL points at.

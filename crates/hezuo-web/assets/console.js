@@ -5,6 +5,17 @@
   document.querySelectorAll("[data-print]").forEach(function (b) {
     b.addEventListener("click", function () { window.print(); });
   });
+  // 退出 while the counter still keeps sales in this browser (counter.js counts them here).
+  var logout = document.getElementById("logout");
+  if (logout && logout.form) {
+    logout.form.addEventListener("submit", function (e) {
+      var waiting = 0;
+      try { waiting = Number(window.localStorage.getItem("hezuo.counter.pending") || "0"); } catch (err) { waiting = 0; }
+      if (waiting > 0 && !window.confirm("还有 " + waiting + " 笔销售保存在本浏览器中、尚未上传。退出后它们仍保留，下次登录并打开收银页时上传。确定退出？")) {
+        e.preventDefault();
+      }
+    });
+  }
   // Forms that ask for a confirmation first.
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (e) {

@@ -23,6 +23,7 @@ pub const ECHARTS_VERSION: &str = "6.1.0";
 const FILES: &[(&str, &str, &[u8])] = &[
     ("console.css", "text/css; charset=utf-8", include_bytes!("../assets/console.css")),
     ("console.js", "text/javascript; charset=utf-8", include_bytes!("../assets/console.js")),
+    ("counter.js", "text/javascript; charset=utf-8", include_bytes!("../assets/counter.js")),
     ("favicon.svg", "image/svg+xml", include_bytes!("../assets/favicon.svg")),
     (
         "echarts.common.min.js",

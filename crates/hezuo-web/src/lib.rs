@@ -5,6 +5,7 @@
 mod assets;
 mod i18n;
 mod pages;
+mod qr;
 mod session;
 
 pub use assets::ECHARTS_VERSION;
@@ -45,7 +46,7 @@ async fn headers(mut res: Response) -> Response {
 /// The console's routes, to be merged beside the API.
 pub fn router(app: App) -> Router {
     use axum::routing::post;
-    use pages::{alliance, auth, imports, orders, periods, staff, village};
+    use pages::{alliance, auth, counter, imports, labels, orders, periods, staff, village};
     let secure = app.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
     let console = Console { app, secure };
     Router::new()
@@ -57,6 +58,11 @@ pub fn router(app: App) -> Router {
         .route("/stations/{id}/products/new", get(staff::new_product).post(staff::create_product))
         .route("/products/{id}", get(staff::product).post(staff::update_product))
         .route("/products/{id}/lots/new", get(staff::receive_form).post(staff::receive))
+        .route("/stations/{id}/counter", get(counter::counter).post(counter::submit))
+        .route("/counter/sales", post(counter::sale))
+        .route("/orders/{id}/receipt", get(counter::receipt))
+        .route("/lots/{id}/label", get(labels::label))
+        .route("/t/{code}", get(labels::trace))
         .route("/stations/{id}/orders", get(orders::orders))
         .route("/orders/{id}", get(orders::order))
         .route("/orders/{id}/ship", post(orders::ship))

@@ -199,6 +199,7 @@ impl App {
                     remaining: Set(r.quantity.thousandths()),
                     floor_price: Set(r.floor_price.cents()),
                     received_at: Set(received_at),
+                    trace_code: Set(Some(hezuo_db::trace_code())),
                     created_at: Set(created),
                     ..Default::default()
                 });

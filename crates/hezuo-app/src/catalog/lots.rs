@@ -40,6 +40,8 @@ pub struct Lot {
     pub remaining: Quantity,
     pub floor_price: Money,
     pub received_at: DateTime<Utc>,
+    /// The code the lot's label carries to its public trace page (`/t/{code}`).
+    pub trace_code: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -55,6 +57,7 @@ impl From<lot::Model> for Lot {
             remaining: Quantity::from_thousandths(m.remaining),
             floor_price: Money::from_cents(m.floor_price),
             received_at: m.received_at,
+            trace_code: m.trace_code,
             created_at: m.created_at,
         }
     }
@@ -249,6 +252,7 @@ impl App {
             remaining: Set(quantity.thousandths()),
             floor_price: Set(floor.cents()),
             received_at: Set(received_at),
+            trace_code: Set(Some(hezuo_db::trace_code())),
             created_at: Set(now()),
             ..Default::default()
         }

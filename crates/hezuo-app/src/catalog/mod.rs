@@ -3,10 +3,12 @@
 //! Station staff write; alliances read their stations'; admins do both.
 
 mod import;
+mod label;
 mod lots;
 mod products;
 
 pub use import::*;
+pub use label::*;
 pub use lots::*;
 pub use products::*;
 

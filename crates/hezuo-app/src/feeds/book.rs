@@ -244,6 +244,7 @@ impl Run<'_> {
             external_id: o.id.clone(),
             placed_at: o.paid_at.unwrap_or(o.modified).fixed_offset(),
             lines,
+            payment_method: None,
         };
         match self.app.place_order(&Principal::Admin, &SYSTEM, req).await {
             Ok(placed) => Ok(Ok((placed.order.id, placed.created))),

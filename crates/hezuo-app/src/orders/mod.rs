@@ -101,6 +101,8 @@ pub struct OrderView {
     pub status: OrderStatus,
     pub refund_status: RefundStatus,
     pub tracking_number: Option<String>,
+    /// How a counter sale was paid; null for platform orders.
+    pub payment_method: Option<PaymentMethod>,
     pub gross: Money,
     pub fee: Money,
     pub refunded: Money,
@@ -296,6 +298,7 @@ pub(crate) fn view_of(
         status,
         refund_status,
         tracking_number: o.tracking_number,
+        payment_method: o.payment_method.as_deref().and_then(PaymentMethod::parse),
         gross: Money::from_cents(o.gross),
         fee: Money::from_cents(o.fee),
         refunded: Money::from_cents(o.refunded),

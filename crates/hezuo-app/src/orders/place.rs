@@ -40,6 +40,41 @@ pub struct PlaceOrder {
     /// 1 to 100 lines.
     #[schema(min_items = 1, max_items = 100)]
     pub lines: Vec<PlaceLine>,
+    /// How a counter sale was paid; absent for platform orders.
+    #[serde(default)]
+    pub payment_method: Option<PaymentMethod>,
+}
+
+/// How a counter sale was paid (收款方式).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    /// 现金
+    Cash,
+    /// 微信
+    Wechat,
+    /// 支付宝
+    Alipay,
+    /// 其他
+    Other,
+}
+
+impl PaymentMethod {
+    pub const ALL: [PaymentMethod; 4] =
+        [PaymentMethod::Cash, PaymentMethod::Wechat, PaymentMethod::Alipay, PaymentMethod::Other];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentMethod::Cash => "cash",
+            PaymentMethod::Wechat => "wechat",
+            PaymentMethod::Alipay => "alipay",
+            PaymentMethod::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PaymentMethod> {
+        PaymentMethod::ALL.into_iter().find(|m| m.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
@@ -99,6 +134,9 @@ fn request_hash(req: &PlaceOrder) -> String {
         external_id: &'a str,
         placed_at: i64,
         lines: Vec<serde_json::Value>,
+        // Left out when absent, so that orders stored before it existed replay as they did.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        payment_method: Option<&'static str>,
     }
     let c = Canonical {
         station_id: req.station_id,
@@ -121,6 +159,7 @@ fn request_hash(req: &PlaceOrder) -> String {
                 ]),
             })
             .collect(),
+        payment_method: req.payment_method.map(PaymentMethod::as_str),
     };
     hex::encode(Sha256::digest(serde_json::to_vec(&c).unwrap_or_default()))
 }
@@ -662,6 +701,7 @@ fn order_row(
         booking_date: day,
         status: OrderStatus::Placed.as_str().to_owned(),
         tracking_number: None,
+        payment_method: req.payment_method.map(|m| m.as_str().to_owned()),
         gross: totals.0.cents(),
         fee: totals.1.cents(),
         refunded: 0,

@@ -14,6 +14,10 @@ pub struct CreateStation {
     pub village_id: i64,
     pub cooperative_id: i64,
     pub alliance_id: i64,
+    /// The station's phone: the issuer's phone printed on produce labels and the trace page.
+    #[serde(default)]
+    #[schema(value_type = Option<crate::openapi::Phone>)]
+    pub phone: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -21,6 +25,9 @@ pub struct CreateStation {
 pub struct UpdateStation {
     #[schema(value_type = Option<crate::openapi::Name>)]
     pub name: Option<String>,
+    /// An empty string removes it.
+    #[schema(value_type = Option<crate::openapi::Phone>)]
+    pub phone: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -30,6 +37,7 @@ pub struct Station {
     pub village_id: i64,
     pub cooperative_id: i64,
     pub alliance_id: i64,
+    pub phone: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -41,6 +49,7 @@ impl From<station::Model> for Station {
             village_id: m.village_id,
             cooperative_id: m.cooperative_id,
             alliance_id: m.alliance_id,
+            phone: m.phone,
             created_at: m.created_at,
         }
     }
@@ -64,6 +73,7 @@ impl App {
             village_id: Set(req.village_id),
             cooperative_id: Set(req.cooperative_id),
             alliance_id: Set(req.alliance_id),
+            phone: Set(req.phone.as_deref().map(validate::phone).transpose()?.flatten()),
             created_at: Set(now()),
             ..Default::default()
         }
@@ -94,6 +104,9 @@ impl App {
         let m = find_scoped::<station::Entity>(&self.db, id, Condition::all(), "station").await?;
         let mut am = m.into_active_model();
         super::set_if(&mut am.name, req.name.map(|n| validate::name("name", &n)).transpose()?);
+        if let Some(phone) = req.phone.as_deref() {
+            am.phone = Set(validate::phone(phone)?);
+        }
         Ok(super::save(am, &*self.writer().await).await?.into())
     }
 }

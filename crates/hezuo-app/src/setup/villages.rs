@@ -18,6 +18,10 @@ pub struct CreateVillage {
     /// Yearly collective income target; the configured default when absent.
     #[schema(value_type = Option<crate::openapi::MoneyInput>)]
     pub income_target: Option<Money>,
+    /// The township (乡镇) the village belongs to, e.g. 阳山镇: the place of origin on labels.
+    #[serde(default)]
+    #[schema(value_type = Option<crate::openapi::Name>)]
+    pub township: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -27,6 +31,8 @@ pub struct UpdateVillage {
     pub name: Option<String>,
     #[schema(value_type = Option<crate::openapi::MoneyInput>)]
     pub income_target: Option<Money>,
+    #[schema(value_type = Option<crate::openapi::Name>)]
+    pub township: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -37,6 +43,7 @@ pub struct Village {
     /// The target in force: the village's own, or the configured default.
     pub income_target: Money,
     pub income_target_is_default: bool,
+    pub township: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -48,6 +55,7 @@ impl App {
             code: m.code,
             income_target: m.income_target.map_or(self.config.income_target, Money::from_cents),
             income_target_is_default: m.income_target.is_none(),
+            township: m.township,
             created_at: m.created_at,
         }
     }
@@ -59,6 +67,7 @@ impl App {
             name: Set(validate::name("name", &req.name)?),
             code: Set(validate::village_code(&req.code)?),
             income_target: Set(target.map(Money::cents)),
+            township: Set(req.township.map(|t| validate::name("township", &t)).transpose()?),
             created_at: Set(now()),
             ..Default::default()
         }
@@ -86,6 +95,9 @@ impl App {
         }
         if let Some(t) = req.income_target {
             am.income_target = Set(Some(validate::non_negative("income_target", t)?.cents()));
+        }
+        if let Some(t) = req.township {
+            am.township = Set(Some(validate::name("township", &t)?));
         }
         Ok(self.village_view(super::save(am, &*self.writer().await).await?))
     }

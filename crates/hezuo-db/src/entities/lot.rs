@@ -13,6 +13,7 @@ pub struct Model {
     pub remaining: i64,
     pub floor_price: i64,
     pub received_at: DateTimeUtc,
+    pub trace_code: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

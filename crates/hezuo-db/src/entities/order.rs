@@ -15,6 +15,7 @@ pub struct Model {
     pub booking_date: Date,
     pub status: String,
     pub tracking_number: Option<String>,
+    pub payment_method: Option<String>,
     pub gross: i64,
     pub fee: i64,
     pub refunded: i64,

@@ -9,6 +9,7 @@ pub struct Model {
     pub village_id: i64,
     pub cooperative_id: i64,
     pub alliance_id: i64,
+    pub phone: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -8,6 +8,7 @@ pub struct Model {
     pub name: String,
     pub code: String,
     pub income_target: Option<i64>,
+    pub township: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -141,6 +141,19 @@ async fn trace_lot(State(s): State<AppState>, Caller(p, _): Caller, Id(id): Id) 
     Ok(Json(s.app.trace_lot(&p, id).await?))
 }
 
+/// The public trace of a produce label (`/t/{code}` as JSON): no login. The product, the
+/// station that issued the label, the township and village of origin, the day received and
+/// the cooperative — never the household. Cached for five minutes.
+#[utoipa::path(get, path = "/api/v1/trace/{code}", tag = "catalog",
+    params(("code" = hezuo_app::openapi::TraceCode, Path, description = "The code printed on the label")),
+    responses((status = 200, body = PublicTrace), (status = 404, body = ErrorBody)))]
+async fn public_trace(State(s): State<AppState>, axum::extract::Path(code): axum::extract::Path<String>) -> Response {
+    match s.app.public_trace(&code).await {
+        Ok(t) => ([(header::CACHE_CONTROL, "public, max-age=300")], Json(t)).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
 /// Spoilage, loss or a count correction; 422 `insufficient_stock` if the lot would go below 0.
 #[utoipa::path(post, path = "/api/v1/lots/{id}/adjustments", tag = "catalog", params(("id" = i64, Path)),
     request_body = CreateAdjustment, security(("bearer" = [])),
@@ -212,6 +225,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_product, update_product))
         .routes(routes!(create_lot, list_product_lots))
         .routes(routes!(trace_lot))
+        .routes(routes!(public_trace))
         .routes(routes!(adjust_lot))
         .routes(routes!(list_station_lots))
         .routes(routes!(low_stock))

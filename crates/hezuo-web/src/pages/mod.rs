@@ -4,7 +4,9 @@
 
 pub mod alliance;
 pub mod auth;
+pub mod counter;
 pub mod imports;
+pub mod labels;
 pub mod orders;
 pub mod periods;
 pub mod staff;
@@ -48,6 +50,7 @@ fn nav(p: &Principal) -> Vec<NavLink> {
     match *p {
         Principal::Staff { station_id, village_id, .. } => vec![
             link(format!("/stations/{station_id}/products"), "商品与库存"),
+            link(format!("/stations/{station_id}/counter"), "收银开单"),
             link(format!("/stations/{station_id}/orders"), "订单"),
             link(format!("/stations/{station_id}/import"), "批量导入"),
             link(format!("/villages/{village_id}/revenue"), "本村集体收入"),

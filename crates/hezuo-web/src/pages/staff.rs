@@ -172,6 +172,8 @@ struct ProductFormPage {
     product: Option<Product>,
     lots: Vec<Lot>,
     households: HashMap<i64, String>,
+    /// The lot just received (收货), whose label the page offers to print.
+    received: Option<i64>,
 }
 
 impl ProductFormPage {
@@ -186,7 +188,7 @@ pub async fn new_product(axum::extract::State(c): State, session: Session, Path(
         return failure(&e, Some(&session));
     }
     let f = ProductForm { status: "listed".into(), ..Default::default() };
-    product_form(&session, station_id, None, f, Errors::default(), StatusCode::OK, Vec::new(), HashMap::new())
+    product_form(&session, station_id, None, f, Errors::default(), StatusCode::OK, Vec::new(), HashMap::new(), None)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -199,6 +201,7 @@ fn product_form(
     status: StatusCode,
     lots: Vec<Lot>,
     households: HashMap<i64, String>,
+    received: Option<i64>,
 ) -> Response {
     let (title, action) = match &product {
         Some(p) => (format!("商品：{}", p.name), format!("/products/{}", p.id)),
@@ -216,6 +219,7 @@ fn product_form(
             product,
             lots,
             households,
+            received,
         },
     )
 }
@@ -245,6 +249,7 @@ pub async fn create_product(
             StatusCode::UNPROCESSABLE_ENTITY,
             Vec::new(),
             HashMap::new(),
+            None,
         ),
     }
 }
@@ -263,14 +268,27 @@ async fn member_households(c: &crate::Console, p: &Principal, station_id: i64) -
     Ok(names)
 }
 
-/// `GET /products/{id}`: the product's form and its lots.
-pub async fn product(axum::extract::State(c): State, session: Session, Path(id): Path<i64>) -> Response {
+#[derive(Deserialize, Default)]
+pub struct ProductPageQuery {
+    #[serde(default)]
+    received: String,
+}
+
+/// `GET /products/{id}`: the product's form and its lots; `?received=` names the lot just
+/// received, whose label the page offers to print.
+pub async fn product(
+    axum::extract::State(c): State,
+    session: Session,
+    Path(id): Path<i64>,
+    Query(q): Query<ProductPageQuery>,
+) -> Response {
     let p = &session.principal;
     let product = match c.app.get_product(p, id).await {
         Ok(x) => x,
         Err(e) => return failure(&e, Some(&session)),
     };
-    show_product(&c, &session, product, None, Errors::default(), StatusCode::OK).await
+    let received = q.received.trim().parse().ok();
+    show_product(&c, &session, product, None, Errors::default(), StatusCode::OK, received).await
 }
 
 async fn show_product(
@@ -280,6 +298,7 @@ async fn show_product(
     form: Option<ProductForm>,
     errors: Errors,
     status: StatusCode,
+    received: Option<i64>,
 ) -> Response {
     let p = &session.principal;
     let lots = match all_pages(5_000, |page| c.app.list_product_lots(p, product.id, page)).await {
@@ -288,7 +307,8 @@ async fn show_product(
     };
     let households = member_households(c, p, product.station_id).await.unwrap_or_default().into_iter().collect();
     let f = form.unwrap_or_else(|| ProductForm::of(&product));
-    product_form(session, product.station_id, Some(product), f, errors, status, lots, households)
+    let received = received.filter(|id| lots.iter().any(|l| l.id == *id));
+    product_form(session, product.station_id, Some(product), f, errors, status, lots, households, received)
 }
 
 /// `POST /products/{id}`: `App::update_product` with every field of the form.
@@ -315,7 +335,9 @@ pub async fn update_product(
     };
     match updated {
         Ok(_) => Redirect::to(&format!("/products/{id}?saved=1")).into_response(),
-        Err(errors) => show_product(&c, &session, product, Some(f), errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(errors) => {
+            show_product(&c, &session, product, Some(f), errors, StatusCode::UNPROCESSABLE_ENTITY, None).await
+        }
     }
 }
 
@@ -408,7 +430,7 @@ pub async fn receive(
         Err(e) => Err(e),
     };
     match created {
-        Ok(_) => Redirect::to(&format!("/products/{id}?received=1")).into_response(),
+        Ok(lot) => Redirect::to(&format!("/products/{id}?received={}", lot.id)).into_response(),
         Err(errors) => receive_page(&c, &session, product, f, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
     }
 }
