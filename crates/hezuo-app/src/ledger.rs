@@ -74,6 +74,11 @@ pub(crate) fn year_of(day: NaiveDate) -> NaiveDate {
     NaiveDate::from_ymd_opt(day.year(), 1, 1).unwrap_or(day)
 }
 
+/// The first day of the month of `day`: the start of the month rows of `village_sums`.
+fn month_of(day: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(day.year(), day.month(), 1).unwrap_or(day)
+}
+
 /// `village_sums.span` of the month rows and of the year rows.
 pub(crate) const SPAN_MONTH: &str = "month";
 pub(crate) const SPAN_YEAR: &str = "year";
@@ -207,7 +212,7 @@ fn village_writes(w: &mut Writes, close: bool, day: NaiveDate, slot: i32, entrie
             *sum = sum.checked_add(e.amount.cents()).ok_or(hezuo_core::Overflow)?;
         }
     }
-    let starts = [(SPAN_MONTH, crate::periods::Period::of(day).first_day()), (SPAN_YEAR, year_of(day))];
+    let starts = [(SPAN_MONTH, month_of(day)), (SPAN_YEAR, year_of(day))];
     let rows: Vec<village_sum::ActiveModel> = villages
         .into_iter()
         .filter(|(_, amount)| *amount != 0)

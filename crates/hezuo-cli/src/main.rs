@@ -113,8 +113,9 @@ struct ServeArgs {
     /// process's open-file limit.
     #[arg(long, env = "HEZUO_MAX_CONNECTIONS", default_value_t = 512)]
     max_connections: usize,
-    /// The address people reach the service at, e.g. https://hezuo.example.cn; the
-    /// console's cookies are Secure when it is https.
+    /// The address people reach the service at, e.g. https://hezuo.example.cn: printed on
+    /// produce labels as the base of their trace URL (default: http:// and the listen
+    /// address); the console's cookies are Secure when it is https.
     #[arg(long, env = "HEZUO_PUBLIC_URL")]
     public_url: Option<String>,
     /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests under way before exiting.

@@ -9,13 +9,12 @@
 //! label and the token): another site can neither read it nor compute it. The log-in form,
 //! which comes before any session, is protected the same way by a random value in a cookie of
 //! its own that the form must repeat.
+//!
+//! The session as a request extractor and the refusal of a form lie with the pages
+//! (`pages/guard.rs`): this module knows nothing of pages.
 
 use crate::Console;
-use crate::pages::{self, Layout};
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::cookie::{Cookie, SameSite};
 use hezuo_app::{Actor, Principal};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -34,7 +33,7 @@ pub struct Session {
     pub tz: chrono_tz::Tz,
 }
 
-fn digest(label: &str, secret: &str) -> String {
+pub(crate) fn digest(label: &str, secret: &str) -> String {
     let mut h = Sha256::new();
     h.update(label.as_bytes());
     h.update([0]);
@@ -51,18 +50,6 @@ pub fn random_token() -> String {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
-}
-
-impl Session {
-    /// Refuses a POST whose form does not carry this session's token.
-    #[allow(clippy::result_large_err)] // the refusal is the page to answer with
-    pub fn check(&self, csrf: &str) -> Result<(), Response> {
-        if same(csrf, &self.csrf) { Ok(()) } else { Err(pages::csrf_refused(Some(self))) }
-    }
-
-    pub fn layout(&self, title: impl Into<String>) -> Layout {
-        Layout::new(title, Some(self))
-    }
 }
 
 /// A cookie of the console with the attributes every one of them has.
@@ -84,32 +71,4 @@ pub fn removal(console: &Console, name: &'static str) -> Cookie<'static> {
     let mut c = cookie(console, name, String::new(), None);
     c.make_removal();
     c
-}
-
-impl FromRequestParts<Console> for Session {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, console: &Console) -> Result<Session, Response> {
-        let jar = CookieJar::from_headers(&parts.headers);
-        let to_login = || {
-            let back = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-            let next = if parts.method == axum::http::Method::GET && back.starts_with('/') && !back.starts_with("//") {
-                format!("/login?next={}", pages::url_encode(back))
-            } else {
-                "/login".to_owned()
-            };
-            (jar.clone().remove(removal(console, SESSION_COOKIE)), Redirect::to(&next)).into_response()
-        };
-        let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
-            return Err(to_login());
-        };
-        match console.app.authenticate(&token).await {
-            Ok((principal, actor)) => {
-                let csrf = digest("hezuo console csrf", &token);
-                Ok(Session { principal, actor, token, csrf, tz: console.app.config.timezone })
-            }
-            Err(hezuo_app::AppError::Unauthorized(_)) => Err(to_login()),
-            Err(e) => Err(pages::failure(&e, None)),
-        }
-    }
 }

@@ -4,6 +4,7 @@
 //! be booked yet is parked with its reason and retried on every run; nothing is dropped and no
 //! order is booked in part.
 
+use super::Outcome;
 use super::sync::Run;
 use crate::orders::{ExternalRefundLine, OrderStatus, PlaceLine, PlaceOrder};
 use crate::{Actor, AppError, Principal};
@@ -13,18 +14,6 @@ use hezuo_db::sea_orm::sea_query::OnConflict;
 use hezuo_db::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set};
 use hezuo_platforms::{Action, OrderState, PlatformOrder, PlatformRefund};
 use std::collections::HashMap;
-
-/// What became of one order or refund.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    Created,
-    Replayed,
-    Cancelled,
-    Refunded,
-    Parked,
-    /// Nothing to do: unpaid, an older update, a refund seen before, a refund not succeeded.
-    Unchanged,
-}
 
 /// Feeds book as the system: no user, no token.
 const SYSTEM: Actor = Actor { user_id: None, token_id: None };

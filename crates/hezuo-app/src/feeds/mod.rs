@@ -18,6 +18,18 @@ use hezuo_db::entities::{channel, feed, feed_parked};
 use hezuo_db::sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 
+/// What became of one order or refund.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Created,
+    Replayed,
+    Cancelled,
+    Refunded,
+    Parked,
+    /// Nothing to do: unpaid, an older update, a refund seen before, a refund not succeeded.
+    Unchanged,
+}
+
 /// Parked items the feed's view lists at most (the oldest first).
 const PARKED_SHOWN: u64 = 500;
 

@@ -4,7 +4,7 @@
 //! killed) starts again where it was. One run per feed at a time, across replicas, by a lease
 //! on the feed's row. The scheduler inside `serve` starts due runs.
 
-use super::book::Outcome;
+use super::Outcome;
 use super::client::FeedClient;
 use crate::{App, AppError, now};
 use chrono::{DateTime, Utc};

@@ -5,6 +5,7 @@
 pub mod alliance;
 pub mod auth;
 pub mod counter;
+mod guard;
 pub mod imports;
 pub mod labels;
 pub mod orders;
