@@ -152,15 +152,6 @@ schema!(
     )
 );
 schema!(
-    PaymentMethodName,
-    "How a counter sale was paid.",
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(["cash", "wechat", "alipay", "other"]))
-        .description(Some("cash 现金, wechat 微信, alipay 支付宝, other 其他"))
-        .into()
-);
-schema!(
     TraceCode,
     "A lot's trace code as printed on its label.",
     ObjectBuilder::new()

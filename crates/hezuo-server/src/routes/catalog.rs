@@ -145,7 +145,7 @@ async fn trace_lot(State(s): State<AppState>, Caller(p, _): Caller, Id(id): Id) 
 /// station that issued the label, the township and village of origin, the day received and
 /// the cooperative — never the household. Cached for five minutes.
 #[utoipa::path(get, path = "/api/v1/trace/{code}", tag = "catalog",
-    params(("code" = hezuo_app::openapi::TraceCode, Path, description = "The code printed on the label")),
+    params(("code" = inline(hezuo_app::openapi::TraceCode), Path, description = "The code printed on the label")),
     responses((status = 200, body = PublicTrace), (status = 404, body = ErrorBody)))]
 async fn public_trace(State(s): State<AppState>, axum::extract::Path(code): axum::extract::Path<String>) -> Response {
     match s.app.public_trace(&code).await {
