@@ -16,6 +16,7 @@ mod reconciliation;
 mod replica;
 mod reports;
 mod setup;
+mod setup_console;
 mod tenancy;
 mod visitor;
 mod webhooks;

@@ -16,6 +16,17 @@
       }
     });
   }
+  // The users' form: only the scope field the chosen role needs (without the script every
+  // field shows, each saying for which role it is required).
+  var role = document.querySelector("select#role");
+  if (role) {
+    var scoped = document.querySelectorAll("[data-for-role]");
+    var show = function () {
+      scoped.forEach(function (f) { f.hidden = f.getAttribute("data-for-role") !== role.value; });
+    };
+    role.addEventListener("change", show);
+    show();
+  }
   // Forms that ask for a confirmation first.
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (e) {

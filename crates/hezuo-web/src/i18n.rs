@@ -45,6 +45,23 @@ const FIELDS: &[(&str, &str)] = &[
     ("code", "代码"),
     ("period", "期间"),
     ("confirm", "确认"),
+    ("income_target", "年度收入目标"),
+    ("township", "乡镇"),
+    ("village_id", "村"),
+    ("cooperative_id", "合作社"),
+    ("alliance_id", "电商联盟"),
+    ("station_id", "服务站"),
+    ("phone", "电话"),
+    ("fee_rate", "平台费率"),
+    ("role", "角色"),
+    ("capital", "出资额"),
+    ("effective_from", "生效日期"),
+    ("household_share", "农户分成比例"),
+    ("station_fee_rate", "服务站服务费比例"),
+    ("collective_rate", "村集体提成比例"),
+    ("reserve_rate", "公积金比例"),
+    ("rebate_rate", "二次返利比例"),
+    ("payment_method", "收款方式"),
 ];
 
 /// Error codes of the API (API.md "Conventions" and each section).
@@ -107,6 +124,16 @@ const MESSAGES: &[(&str, &str)] = &[
     ("must be a date", "须为日期，格式 YYYY-MM-DD"),
     ("must be a month", "须为月份，格式 YYYY-MM"),
     ("must be a year", "须为年份"),
+    (
+        "must be at least 0.60",
+        "不得低于 0.60：《农民专业合作社法》第四十四条规定，可分配盈余按交易量（额）返还的总额不得低于 60%",
+    ),
+    (
+        "household_share + station_fee_rate + collective_rate must not exceed 1",
+        "与服务站服务费、村集体提成三项合计不能超过 1",
+    ),
+    ("must be the 12-digit administrative division code", "须为 12 位统计用区划代码"),
+    ("must be a phone number", "须为电话号码：数字，可含空格、- 或括号"),
     ("must be at most", "超出上限"),
     ("must be at least", "低于下限"),
     ("must be from", "超出允许范围"),
@@ -121,8 +148,15 @@ const MESSAGES: &[(&str, &str)] = &[
 ];
 
 /// Conflicts that belong to one field of a form, by the use case's message.
-const CONFLICTS: &[(&str, &str, &str)] =
-    &[("another product of the station has this sku", "sku", "商家编码已被本站的其他商品使用")];
+const CONFLICTS: &[(&str, &str, &str)] = &[
+    ("another product of the station has this sku", "sku", "商家编码已被本站的其他商品使用"),
+    ("a village with this code already exists", "code", "已存在：该区划代码已有村使用"),
+    ("this username is taken", "username", "已存在：该用户名已被使用"),
+    ("the alliance already has a channel with this code", "code", "已存在：本联盟已有该代码的渠道"),
+    ("the household is already a member", "household_id", "已存在：该农户已是本社成员"),
+    ("the village collective is already a member", "village_id", "已存在：该村集体已是本社成员"),
+    ("a rule version with this effective_from already exists", "effective_from", "已存在：该生效日期已有一版分配方案"),
+];
 
 /// The Chinese name of a field (its last path segment), or the field as given.
 pub fn field(name: &str) -> String {

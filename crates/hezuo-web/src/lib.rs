@@ -46,7 +46,7 @@ async fn headers(mut res: Response) -> Response {
 /// The console's routes, to be merged beside the API.
 pub fn router(app: App) -> Router {
     use axum::routing::post;
-    use pages::{alliance, auth, counter, imports, labels, orders, periods, staff, village};
+    use pages::{alliance, auth, counter, imports, labels, orders, periods, setup, staff, village};
     let secure = app.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
     let console = Console { app, secure };
     Router::new()
@@ -63,6 +63,27 @@ pub fn router(app: App) -> Router {
         .route("/orders/{id}/receipt", get(counter::receipt))
         .route("/lots/{id}/label", get(labels::label))
         .route("/t/{code}", get(labels::trace))
+        .route("/setup", get(setup::home))
+        .route("/setup/villages", get(setup::villages))
+        .route("/setup/villages/new", get(setup::new_village).post(setup::create_village))
+        .route("/setup/villages/{id}", get(setup::village).post(setup::update_village))
+        .route("/setup/households", get(setup::households))
+        .route("/setup/households/new", get(setup::new_household).post(setup::create_household))
+        .route("/setup/households/{id}", get(setup::household).post(setup::update_household))
+        .route("/setup/cooperatives", get(setup::cooperatives))
+        .route("/setup/cooperatives/new", get(setup::new_cooperative).post(setup::create_cooperative))
+        .route("/setup/cooperatives/{id}", get(setup::cooperative).post(setup::update_cooperative))
+        .route("/setup/cooperatives/{id}/{form}", post(setup::cooperative_form))
+        .route("/setup/stations", get(setup::stations))
+        .route("/setup/stations/new", get(setup::new_station).post(setup::create_station))
+        .route("/setup/stations/{id}", get(setup::station).post(setup::update_station))
+        .route("/setup/channels", get(setup::channels))
+        .route("/setup/channels/new", get(setup::new_channel).post(setup::create_channel))
+        .route("/setup/channels/{id}", get(setup::channel).post(setup::update_channel))
+        .route("/setup/users", get(setup::users))
+        .route("/setup/users/new", get(setup::new_user).post(setup::create_user))
+        .route("/setup/users/{id}", get(setup::user))
+        .route("/setup/users/{id}/{action}", post(setup::user_action))
         .route("/stations/{id}/orders", get(orders::orders))
         .route("/orders/{id}", get(orders::order))
         .route("/orders/{id}/ship", post(orders::ship))

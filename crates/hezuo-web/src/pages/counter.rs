@@ -374,19 +374,6 @@ async fn explain(c: &crate::Console, p: &Principal, req: &PlaceOrder, e: &AppErr
     (shown, line)
 }
 
-/// The HTTP status the API gives an error.
-fn status_of(e: &AppError) -> StatusCode {
-    match e {
-        AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden => StatusCode::FORBIDDEN,
-        AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        AppError::Conflict { .. } => StatusCode::CONFLICT,
-        AppError::Invalid { .. } | AppError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
-
 fn json_error(status: StatusCode, code: &str, text: &str, line: Option<usize>) -> Response {
     (status, Json(json!({"error": {"code": code, "message": text, "line": line}}))).into_response()
 }
@@ -423,7 +410,7 @@ pub async fn sale(axum::extract::State(c): State, session: Session, headers: Hea
                 tracing::error!(%detail, "counter sale failed");
             }
             let (shown, line) = explain(&c, &session.principal, &req, &e).await;
-            json_error(status_of(&e), e.code(), &shown.text, line)
+            json_error(super::status_of(&e), e.code(), &shown.text, line)
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod imports;
 pub mod labels;
 pub mod orders;
 pub mod periods;
+pub mod setup;
 pub mod staff;
 pub mod village;
 
@@ -64,6 +65,7 @@ fn nav(p: &Principal) -> Vec<NavLink> {
             link(format!("/villages/{village_id}/households"), "农户成员账户"),
         ],
         Principal::Admin => vec![
+            link("/setup", "基础设置"),
             link("/stations", "服务站"),
             link("/statements", "平台对账"),
             link("/villages", "村集体收入排名"),
@@ -112,18 +114,26 @@ impl Layout {
 }
 
 /// Errors of a form: each under its field, or for the form as a whole.
-#[derive(Default)]
 pub struct Errors {
     pub list: Vec<Shown>,
+    /// The status the API answers these errors with (422 unless a use case said otherwise:
+    /// 409 for a conflict such as a code that exists already, 403 for a role refused …).
+    pub status: StatusCode,
+}
+
+impl Default for Errors {
+    fn default() -> Errors {
+        Errors { list: Vec::new(), status: StatusCode::UNPROCESSABLE_ENTITY }
+    }
 }
 
 impl Errors {
     pub fn one(s: Shown) -> Errors {
-        Errors { list: vec![s] }
+        Errors { list: vec![s], ..Errors::default() }
     }
 
     pub fn from_app(e: &AppError) -> Errors {
-        Errors::one(i18n::error(e))
+        Errors { list: vec![i18n::error(e)], status: status_of(e) }
     }
 
     /// The message for `field`, if any.
@@ -148,6 +158,19 @@ impl Errors {
 
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
+    }
+}
+
+/// The HTTP status the API gives a use case's error.
+pub fn status_of(e: &AppError) -> StatusCode {
+    match e {
+        AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden => StatusCode::FORBIDDEN,
+        AppError::NotFound(_) => StatusCode::NOT_FOUND,
+        AppError::Conflict { .. } => StatusCode::CONFLICT,
+        AppError::Invalid { .. } | AppError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
