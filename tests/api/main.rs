@@ -6,6 +6,7 @@ mod console;
 mod counter;
 mod errors;
 mod feeds;
+mod integrations_console;
 mod migrations;
 mod openapi;
 mod ops;

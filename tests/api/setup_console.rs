@@ -42,6 +42,10 @@ async fn villages_households_and_stations(app: TestApp) {
         home.html
     );
 
+    assert!(
+        home.html.contains("id=\"count-failing-feeds\">0<") && home.html.contains("id=\"count-dead-deliveries\">0<")
+    );
+
     // 村: a bad code beside its field, then a good one, then the same code again.
     let p = v.get("/setup/villages/new").await;
     assert!(p.html.contains("name=\"code\"") && p.html.contains("name=\"income_target\""));

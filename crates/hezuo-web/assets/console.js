@@ -27,6 +27,24 @@
     role.addEventListener("change", show);
     show();
   }
+  // Copy buttons: the text of the element they name (a webhook's secret, shown once).
+  document.querySelectorAll("[data-copy]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var el = document.getElementById(b.getAttribute("data-copy"));
+      if (!el) { return; }
+      var done = function () { b.textContent = "已复制"; };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(el.textContent).then(done);
+      } else {
+        var range = document.createRange();
+        range.selectNodeContents(el);
+        var sel = window.getSelection();
+        sel.removeAllRanges();
+        sel.addRange(range);
+        if (document.execCommand("copy")) { done(); }
+      }
+    });
+  });
   // Forms that ask for a confirmation first.
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (e) {

@@ -62,6 +62,16 @@ const FIELDS: &[(&str, &str)] = &[
     ("reserve_rate", "公积金比例"),
     ("rebate_rate", "二次返利比例"),
     ("payment_method", "收款方式"),
+    ("platform", "平台"),
+    ("base_url", "接口地址"),
+    ("app_key", "App Key"),
+    ("app_secret", "App Secret"),
+    ("access_token", "Access Token"),
+    ("interval_seconds", "同步间隔"),
+    ("start_at", "开始时间"),
+    ("enabled", "启用"),
+    ("url", "推送地址"),
+    ("events", "事件"),
 ];
 
 /// Error codes of the API (API.md "Conventions" and each section).
@@ -100,6 +110,10 @@ const CODES: &[(&str, &str)] = &[
     ("request_timeout", "处理超时，请稍后查看结果"),
     ("csrf", "页面已过期，请重新提交"),
     ("internal", "系统内部错误，请联系管理员"),
+    ("address_not_allowed", "地址不允许"),
+    ("feed_busy", "同步进行中"),
+    ("endpoint_disabled", "推送地址已停用：请先启用"),
+    ("secret_key_missing", "服务没有设置密钥（HEZUO_SECRET_KEY），无法保存平台密钥"),
 ];
 
 /// The rules' usual messages, by their beginning.

@@ -46,7 +46,7 @@ async fn headers(mut res: Response) -> Response {
 /// The console's routes, to be merged beside the API.
 pub fn router(app: App) -> Router {
     use axum::routing::post;
-    use pages::{alliance, auth, counter, imports, labels, orders, periods, setup, staff, village};
+    use pages::{alliance, auth, counter, imports, integrations, labels, orders, periods, setup, staff, village};
     let secure = app.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
     let console = Console { app, secure };
     Router::new()
@@ -84,6 +84,13 @@ pub fn router(app: App) -> Router {
         .route("/setup/users/new", get(setup::new_user).post(setup::create_user))
         .route("/setup/users/{id}", get(setup::user))
         .route("/setup/users/{id}/{action}", post(setup::user_action))
+        .route("/channels", get(integrations::channels))
+        .route("/channels/{id}/feed", get(integrations::feed_saved).post(integrations::save_feed))
+        .route("/channels/{id}/feed/sync", post(integrations::sync))
+        .route("/webhooks", get(integrations::webhooks).post(integrations::create_webhook))
+        .route("/webhooks/{id}", get(integrations::webhook))
+        .route("/webhooks/{id}/{switch}", post(integrations::webhook_switch))
+        .route("/webhooks/{id}/deliveries/{delivery}/redeliver", post(integrations::redeliver))
         .route("/stations/{id}/orders", get(orders::orders))
         .route("/orders/{id}", get(orders::order))
         .route("/orders/{id}/ship", post(orders::ship))

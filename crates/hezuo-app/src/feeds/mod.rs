@@ -119,6 +119,18 @@ pub struct Feed {
     pub parked: Vec<Parked>,
 }
 
+/// A feed's settings as stored, the secrets sealed.
+struct FeedRow {
+    platform: &'static str,
+    base_url: String,
+    app_key: String,
+    app_secret: String,
+    access_token: Option<String>,
+    enabled: bool,
+    interval_seconds: i32,
+    start_at: DateTime<Utc>,
+}
+
 fn may_manage(p: &Principal) -> Result<(), AppError> {
     match p {
         Principal::Admin | Principal::Alliance { .. } => Ok(()),
@@ -157,11 +169,31 @@ impl App {
     /// `PUT /channels/{id}/feed`: creates or replaces the channel's feed. A new `start_at`
     /// moves the cursor there; otherwise the cursor stays.
     pub async fn put_feed(&self, p: &Principal, channel_id: i64, req: PutFeed) -> Result<Feed, AppError> {
+        self.save_feed(p, channel_id, req, false).await
+    }
+
+    /// The console's feed form: the secrets are write-only there, so an empty `app_secret`
+    /// and an absent `access_token` keep what is stored (a new feed still needs its secret).
+    pub async fn put_feed_keeping_secrets(
+        &self,
+        p: &Principal,
+        channel_id: i64,
+        req: PutFeed,
+    ) -> Result<Feed, AppError> {
+        self.save_feed(p, channel_id, req, true).await
+    }
+
+    async fn save_feed(&self, p: &Principal, channel_id: i64, req: PutFeed, keep: bool) -> Result<Feed, AppError> {
         let ch = self.feed_channel(p, channel_id).await?;
         let platform = hezuo_platforms::platform(req.platform.trim())
             .ok_or_else(|| AppError::invalid("platform", "must be taobao, pdd or douyin"))?;
         let app_key = credential("app_key", &req.app_key)?;
-        let app_secret = credential("app_secret", &req.app_secret)?;
+        let existing = feed::Entity::find().filter(feed::Column::ChannelId.eq(ch.id)).one(&self.db).await?;
+        let stored = existing.as_ref().filter(|_| keep);
+        let app_secret = match stored {
+            Some(_) if req.app_secret.is_empty() => None,
+            _ => Some(credential("app_secret", &req.app_secret)?),
+        };
         let access_token = req.access_token.as_deref().map(|t| credential("access_token", t)).transpose()?;
         if !(60..=86_400).contains(&req.interval_seconds) {
             return Err(AppError::invalid("interval_seconds", "must be from 60 to 86400"));
@@ -173,23 +205,54 @@ impl App {
         })?;
         // Last: it asks the resolver.
         let url = client::check_base_url(&req.base_url, &self.config.feed_allow_nets).await?;
-        let sealed_secret = key.seal(&app_secret, &seal_context(ch.id, "app_secret"))?;
-        let sealed_token = access_token.map(|t| key.seal(&t, &seal_context(ch.id, "access_token"))).transpose()?;
-        let start_at = req.start_at.with_timezone(&Utc);
+        let sealed_secret = match (app_secret, stored) {
+            (Some(s), _) => key.seal(&s, &seal_context(ch.id, "app_secret"))?,
+            (None, Some(f)) => f.app_secret.clone(),
+            (None, None) => return Err(AppError::invalid("app_secret", "must not be empty")),
+        };
+        let sealed_token = match (access_token, stored) {
+            (Some(t), _) => Some(key.seal(&t, &seal_context(ch.id, "access_token"))?),
+            (None, Some(f)) => f.access_token.clone(),
+            (None, None) => None,
+        };
+        let row = FeedRow {
+            platform: platform.name(),
+            base_url: url.to_string(),
+            app_key,
+            app_secret: sealed_secret,
+            access_token: sealed_token,
+            enabled: req.enabled,
+            interval_seconds: req.interval_seconds as i32,
+            start_at: req.start_at.with_timezone(&Utc),
+        };
+        let saved = self.write_feed(&ch, existing, row).await?;
+        tracing::info!(channel_id = ch.id, platform = %saved.platform, "feed saved");
+        self.feed_view(saved).await
+    }
+
+    /// Writes a feed's settings: a new feed, or the channel's feed changed (moving its start
+    /// moves its cursor back there).
+    async fn write_feed(
+        &self,
+        ch: &channel::Model,
+        existing: Option<feed::Model>,
+        row: FeedRow,
+    ) -> Result<feed::Model, AppError> {
+        let FeedRow { platform, base_url, app_key, app_secret, access_token, enabled, interval_seconds, start_at } =
+            row;
         let t = now();
-        let existing = feed::Entity::find().filter(feed::Column::ChannelId.eq(ch.id)).one(&self.db).await?;
         let writer = self.writer().await;
         let saved = match existing {
             Some(f) => {
                 let moved = f.start_at != start_at;
                 let mut am: feed::ActiveModel = f.into();
-                am.platform = Set(platform.name().to_owned());
-                am.base_url = Set(url.to_string());
+                am.platform = Set(platform.to_owned());
+                am.base_url = Set(base_url);
                 am.app_key = Set(app_key);
-                am.app_secret = Set(sealed_secret);
-                am.access_token = Set(sealed_token);
-                am.enabled = Set(req.enabled);
-                am.interval_seconds = Set(req.interval_seconds as i32);
+                am.app_secret = Set(app_secret);
+                am.access_token = Set(access_token);
+                am.enabled = Set(enabled);
+                am.interval_seconds = Set(interval_seconds);
                 if moved {
                     am.start_at = Set(start_at);
                     am.cursor = Set(start_at);
@@ -202,13 +265,13 @@ impl App {
                 feed::ActiveModel {
                     channel_id: Set(ch.id),
                     alliance_id: Set(ch.alliance_id),
-                    platform: Set(platform.name().to_owned()),
-                    base_url: Set(url.to_string()),
+                    platform: Set(platform.to_owned()),
+                    base_url: Set(base_url),
                     app_key: Set(app_key),
-                    app_secret: Set(sealed_secret),
-                    access_token: Set(sealed_token),
-                    enabled: Set(req.enabled),
-                    interval_seconds: Set(req.interval_seconds as i32),
+                    app_secret: Set(app_secret),
+                    access_token: Set(access_token),
+                    enabled: Set(enabled),
+                    interval_seconds: Set(interval_seconds),
                     start_at: Set(start_at),
                     cursor: Set(start_at),
                     next_run_at: Set(t),
@@ -224,9 +287,7 @@ impl App {
                 .await?
             }
         };
-        drop(writer);
-        tracing::info!(channel_id = ch.id, platform = %saved.platform, "feed saved");
-        self.feed_view(saved).await
+        Ok(saved)
     }
 
     /// `GET /channels/{id}/feed`.

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod counter;
 mod guard;
 pub mod imports;
+pub mod integrations;
 pub mod labels;
 pub mod orders;
 pub mod periods;
@@ -58,7 +59,13 @@ fn nav(p: &Principal) -> Vec<NavLink> {
             link(format!("/villages/{village_id}/revenue"), "本村集体收入"),
         ],
         Principal::Alliance { .. } => {
-            vec![link("/stations", "服务站"), link("/statements", "平台对账"), link("/villages", "村集体收入排名")]
+            vec![
+                link("/stations", "服务站"),
+                link("/statements", "平台对账"),
+                link("/channels", "平台店铺"),
+                link("/webhooks", "接口推送"),
+                link("/villages", "村集体收入排名"),
+            ]
         }
         Principal::Village { village_id } => vec![
             link(format!("/villages/{village_id}/revenue"), "集体经营收入"),
@@ -68,6 +75,8 @@ fn nav(p: &Principal) -> Vec<NavLink> {
             link("/setup", "基础设置"),
             link("/stations", "服务站"),
             link("/statements", "平台对账"),
+            link("/channels", "平台店铺"),
+            link("/webhooks", "接口推送"),
             link("/villages", "村集体收入排名"),
             link("/cooperatives", "合作社结账"),
         ],
@@ -102,6 +111,11 @@ impl Layout {
     /// A time in the deployment's time zone, to the minute.
     pub fn time(&self, t: impl std::borrow::Borrow<chrono::DateTime<chrono::Utc>>) -> String {
         t.borrow().with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string()
+    }
+
+    /// A time, or — when there is none.
+    pub fn time_or_dash(&self, t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
+        t.map_or_else(|| "—".to_owned(), |t| self.time(t))
     }
 
     pub fn icon(&self) -> String {

@@ -30,8 +30,18 @@ pub enum Kind {
     Decimal,
     Password,
     Date,
+    /// `<input type=datetime-local>`, read in the deployment's time zone.
+    DateTime,
+    /// Sent as `true` when ticked.
+    Checkbox,
     /// (value, label) pairs; the value is what the API takes.
     Select(Vec<(String, String)>),
+}
+
+impl Kind {
+    pub fn is_checkbox(&self) -> bool {
+        matches!(self, Kind::Checkbox)
+    }
 }
 
 /// A form field named as the API names it.
@@ -46,17 +56,17 @@ pub struct Field {
     pub show_for: &'static str,
 }
 
-fn field(name: &'static str, label: &'static str, kind: Kind, value: impl Into<String>) -> Field {
+pub fn field(name: &'static str, label: &'static str, kind: Kind, value: impl Into<String>) -> Field {
     Field { name, label, kind, value: value.into(), hint: "", required: true, show_for: "" }
 }
 
 impl Field {
-    fn optional(mut self) -> Field {
+    pub fn optional(mut self) -> Field {
         self.required = false;
         self
     }
 
-    fn hint(mut self, hint: &'static str) -> Field {
+    pub fn hint(mut self, hint: &'static str) -> Field {
         self.hint = hint;
         self
     }
@@ -67,11 +77,11 @@ pub struct Cell {
     pub href: Option<String>,
 }
 
-fn cell(text: impl Into<String>) -> Cell {
+pub fn cell(text: impl Into<String>) -> Cell {
     Cell { text: text.into(), href: None }
 }
 
-fn link(text: impl Into<String>, href: impl Into<String>) -> Cell {
+pub fn link(text: impl Into<String>, href: impl Into<String>) -> Cell {
     Cell { text: text.into(), href: Some(href.into()) }
 }
 
@@ -218,7 +228,7 @@ fn form_page(
 
 /// The form's fields as the API's JSON body: empty fields left out (the API's optional
 /// fields), the named integer fields as numbers, so serde reads them exactly as it reads a body.
-fn body(form: &HashMap<String, String>, fields: &[&str], integers: &[&str]) -> serde_json::Value {
+pub fn body(form: &HashMap<String, String>, fields: &[&str], integers: &[&str]) -> serde_json::Value {
     let mut map = serde_json::Map::new();
     for name in fields {
         let v = form.get(*name).map(|v| v.trim()).unwrap_or_default();
@@ -234,13 +244,13 @@ fn body(form: &HashMap<String, String>, fields: &[&str], integers: &[&str]) -> s
     serde_json::Value::Object(map)
 }
 
-fn text(form: &HashMap<String, String>, name: &str) -> String {
+pub fn text(form: &HashMap<String, String>, name: &str) -> String {
     form.get(name).cloned().unwrap_or_default()
 }
 
 /// Checks the form's CSRF token; `Err` is the refusal page.
 #[allow(clippy::result_large_err)]
-fn checked(session: &Session, form: &HashMap<String, String>) -> Result<(), Response> {
+pub fn checked(session: &Session, form: &HashMap<String, String>) -> Result<(), Response> {
     session.check(form.get("csrf").map(String::as_str).unwrap_or_default())
 }
 
@@ -317,15 +327,48 @@ pub async fn home(axum::extract::State(c): State, session: Session) -> Response 
             ("users", "用户", all_pages(MAX_ROWS, |pg| c.app.list_users(p, pg)).await?.len(), "/setup/users"),
         ])
     };
-    match counted.await {
-        Ok(list) => {
-            let counts = list
+    let problems = async {
+        let mut failing = 0;
+        for ch in all_pages(MAX_ROWS, |pg| c.app.list_channels(p, pg)).await? {
+            match c.app.get_feed(p, ch.id).await {
+                Ok(f) if f.last_run.error.is_some() => failing += 1,
+                Ok(_) | Err(AppError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let mut dead = 0;
+        for w in all_pages(MAX_ROWS, |pg| c.app.list_webhooks(p, pg)).await? {
+            dead += all_pages(MAX_ROWS, |pg| c.app.webhook_deliveries(p, w.id, pg))
+                .await?
+                .iter()
+                .filter(|d| d.status == "dead")
+                .count();
+        }
+        Ok::<_, AppError>((failing, dead))
+    };
+    match (counted.await, problems.await) {
+        (Ok(list), Ok((failing, dead))) => {
+            let mut counts: Vec<Count> = list
                 .into_iter()
                 .map(|(id, label, count, href)| Count { id, label, count, href, warn: false })
                 .collect();
+            counts.push(Count {
+                id: "failing-feeds",
+                label: "同步出错的平台店铺",
+                count: failing,
+                href: "/channels",
+                warn: failing > 0,
+            });
+            counts.push(Count {
+                id: "dead-deliveries",
+                label: "已放弃的接口推送",
+                count: dead,
+                href: "/webhooks",
+                warn: dead > 0,
+            });
             render(StatusCode::OK, &HomePage { l: session.layout("基础设置"), counts })
         }
-        Err(e) => failure(&e, Some(&session)),
+        (Err(e), _) | (_, Err(e)) => failure(&e, Some(&session)),
     }
 }
 
