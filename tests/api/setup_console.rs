@@ -270,4 +270,110 @@ async fn users_are_created_disabled_and_reset(app: TestApp) {
     );
 }
 
-db_tests!(villages_households_and_stations, users_are_created_disabled_and_reset);
+/// Every set-up and integration form: a forged token and another role are refused, and
+/// nothing is stored.
+async fn every_form_refuses_forgery_and_other_roles(app: TestApp) {
+    let t = app.tenant(1).await;
+    let mut v = admin(&app).await;
+    v.get("/setup").await;
+    let coop = t.cooperative;
+    let forms: Vec<(String, Vec<(&str, String)>)> = vec![
+        ("/setup/villages/new".into(), vec![("name", "新村".into()), ("code", "320206109999".into())]),
+        (format!("/setup/villages/{}", t.village), vec![("name", "改名村".into())]),
+        (
+            "/setup/households/new".into(),
+            vec![("village_id", t.village.to_string()), ("name", "新户".into()), ("members", "2".into())],
+        ),
+        (format!("/setup/households/{}", t.households[0]), vec![("name", "改名户".into()), ("members", "2".into())]),
+        ("/setup/cooperatives/new".into(), vec![("name", "新社".into())]),
+        (format!("/setup/cooperatives/{coop}"), vec![("name", "改名社".into())]),
+        (
+            format!("/setup/cooperatives/{coop}/members"),
+            vec![("village_id", t.village.to_string()), ("capital", "1".into())],
+        ),
+        (
+            format!("/setup/cooperatives/{coop}/rules"),
+            vec![
+                ("effective_from", "2027-01-01".into()),
+                ("household_share", "0.7".into()),
+                ("station_fee_rate", "0.05".into()),
+                ("collective_rate", "0.05".into()),
+                ("reserve_rate", "0.1".into()),
+                ("rebate_rate", "0.6".into()),
+            ],
+        ),
+        (
+            "/setup/stations/new".into(),
+            vec![
+                ("name", "新站".into()),
+                ("village_id", t.village.to_string()),
+                ("cooperative_id", coop.to_string()),
+                ("alliance_id", t.alliance.to_string()),
+            ],
+        ),
+        (format!("/setup/stations/{}", t.station), vec![("name", "改名站".into())]),
+        (
+            "/setup/channels/new".into(),
+            vec![
+                ("code", "jd".into()),
+                ("name", "京东".into()),
+                ("fee_rate", "0.05".into()),
+                ("alliance_id", t.alliance.to_string()),
+            ],
+        ),
+        (format!("/setup/channels/{}", t.channels[0]), vec![("name", "改名".into()), ("fee_rate", "0.5".into())]),
+        (
+            "/setup/users/new".into(),
+            vec![("username", "intruder".into()), ("password", "a-good-password".into()), ("role", "admin".into())],
+        ),
+        (
+            "/webhooks".into(),
+            vec![
+                ("url", "http://127.0.0.1:9/x".into()),
+                ("events", "order.created".into()),
+                ("alliance_id", t.alliance.to_string()),
+            ],
+        ),
+    ];
+    let snapshot = "SELECT (SELECT COUNT(*) FROM villages) || '/' || (SELECT COUNT(*) FROM households) || '/' || \
+        (SELECT COUNT(*) FROM cooperatives) || '/' || (SELECT COUNT(*) FROM cooperative_members) || '/' || \
+        (SELECT COUNT(*) FROM rule_versions) || '/' || (SELECT COUNT(*) FROM stations) || '/' || (SELECT COUNT(*) FROM channels) || '/' || \
+        (SELECT COUNT(*) FROM users) || '/' || (SELECT COUNT(*) FROM webhook_endpoints) || '/' || \
+        (SELECT name FROM villages WHERE id = 1) || (SELECT name FROM stations WHERE id = 1) || (SELECT name FROM channels WHERE id = 1)";
+    let mut staff = staff_of(&app, &t, "clerk1").await;
+    staff.get(&format!("/stations/{}/products", t.station)).await;
+    let before = app.rows(snapshot).await;
+    let csrf = std::mem::replace(&mut v.csrf, "forged".into());
+    for (path, fields) in &forms {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, x)| (*k, x.as_str())).collect();
+        // Every page read carries the session's real token: forge it again for each form.
+        v.csrf = "forged".into();
+        assert_eq!(v.post(path, &pairs).await.status, StatusCode::FORBIDDEN, "forged {path}");
+    }
+    v.csrf = csrf;
+    for (path, fields) in &forms {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, x)| (*k, x.as_str())).collect();
+        let p = staff.post(path, &pairs).await;
+        assert!(p.status == StatusCode::FORBIDDEN || p.status == StatusCode::NOT_FOUND, "staff {path}: {}", p.status);
+    }
+    assert_eq!(app.rows(snapshot).await, before, "nothing stored");
+
+    // Lists page by 50: 55 villages are two pages.
+    for i in 0..54 {
+        app.create(
+            "/api/v1/villages",
+            hezuo_tests::json!({"name": format!("列表村{i:02}"), "code": format!("3202061090{i:02}")}),
+        )
+        .await;
+    }
+    let first = v.get("/setup/villages").await;
+    assert!(first.html.contains("共 55 条，第 1 / 2 页") && first.html.contains("id=\"next\""), "{}", first.html);
+    let second = v.get("/setup/villages?page=2&q=").await;
+    assert_eq!(second.html.matches("<tr><td><a href=\"/setup/villages/").count(), 5);
+}
+
+db_tests!(
+    villages_households_and_stations,
+    users_are_created_disabled_and_reset,
+    every_form_refuses_forgery_and_other_roles
+);

@@ -8,6 +8,7 @@
 //! (as `.ci/run` sets): then they fail.
 
 mod counter;
+mod setup;
 
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -142,11 +143,13 @@ impl Run<'_> {
     async fn checked(&self) {
         let log = self.c.issue_cmd(BrowserLog).await.unwrap();
         let url = self.c.current_url().await.unwrap();
-        // A form answered 422 or 401 is a page of this site, by design; anything else is an error.
+        // A form answered 422, 409 or 401 is a page of this site, by design; anything else is an error.
         let answered = |m: &str| {
             m.starts_with(&self.base)
                 && !m.contains("/assets/")
-                && (m.ends_with("status of 422 (Unprocessable Entity)") || m.ends_with("status of 401 (Unauthorized)"))
+                && (m.ends_with("status of 422 (Unprocessable Entity)")
+                    || m.ends_with("status of 409 (Conflict)")
+                    || m.ends_with("status of 401 (Unauthorized)"))
         };
         let severe: Vec<&Value> = log
             .as_array()

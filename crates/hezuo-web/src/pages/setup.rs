@@ -208,8 +208,8 @@ fn form_page(
     action: String,
     fields: Vec<Field>,
     errors: Errors,
-    status: StatusCode,
 ) -> Response {
+    let status = if errors.is_empty() { StatusCode::OK } else { errors.status };
     let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
     let page = FormPage {
         l: session.layout(title),
@@ -258,13 +258,19 @@ fn saved(to: String) -> Response {
     Redirect::to(&to).into_response()
 }
 
-/// The status the API gives a refusal.
-fn status_of(e: &Errors) -> StatusCode {
-    e.status
+/// A form read into the API's request type and given to its use case; either refusal as the
+/// form's errors.
+pub async fn submit<T, R, Fut>(value: serde_json::Value, call: impl FnOnce(T) -> Fut) -> Result<R, Errors>
+where
+    T: serde::de::DeserializeOwned,
+    Fut: std::future::Future<Output = Result<R, AppError>>,
+{
+    let req = parse_value::<T>(value)?;
+    call(req).await.map_err(|e| Errors::from_app(&e))
 }
 
-fn refused(e: &AppError) -> Errors {
-    Errors::from_app(e)
+fn status_of(e: &Errors) -> StatusCode {
+    e.status
 }
 
 async fn names<T>(
@@ -417,15 +423,7 @@ pub async fn villages(axum::extract::State(c): State, session: Session, Query(q)
 
 pub async fn new_village(session: Session) -> Response {
     let fields = village_fields(&HashMap::new(), true);
-    form_page(
-        &session,
-        "新增村",
-        "/setup/villages",
-        "/setup/villages/new".into(),
-        fields,
-        Errors::default(),
-        StatusCode::OK,
-    )
+    form_page(&session, "新增村", "/setup/villages", "/setup/villages/new".into(), fields, Errors::default())
 }
 
 pub async fn create_village(
@@ -436,24 +434,12 @@ pub async fn create_village(
     if let Err(r) = checked(&session, &f) {
         return r;
     }
-    let req = parse_value::<CreateVillage>(body(&f, &["name", "code", "income_target", "township"], &[]));
-    let done = match req {
-        Ok(req) => c.app.create_village(&session.principal, req).await.map_err(|e| refused(&e)),
-        Err(e) => Err(e),
-    };
+    let fields = body(&f, &["name", "code", "income_target", "township"], &[]);
+    let done = submit(fields, |req: CreateVillage| c.app.create_village(&session.principal, req)).await;
     match done {
         Ok(v) => saved(format!("/setup/villages?saved={}", v.id)),
         Err(e) => {
-            let status = status_of(&e);
-            form_page(
-                &session,
-                "新增村",
-                "/setup/villages",
-                "/setup/villages/new".into(),
-                village_fields(&f, true),
-                e,
-                status,
-            )
+            form_page(&session, "新增村", "/setup/villages", "/setup/villages/new".into(), village_fields(&f, true), e)
         }
     }
 }
@@ -469,15 +455,7 @@ pub async fn village(axum::extract::State(c): State, session: Session, Path(id):
             }
             let fields = village_fields(&f, false);
             let title = format!("村：{}（{}）", v.name, v.code);
-            form_page(
-                &session,
-                title,
-                "/setup/villages",
-                format!("/setup/villages/{id}"),
-                fields,
-                Errors::default(),
-                StatusCode::OK,
-            )
+            form_page(&session, title, "/setup/villages", format!("/setup/villages/{id}"), fields, Errors::default())
         }
         Err(e) => failure(&e, Some(&session)),
     }
@@ -492,24 +470,20 @@ pub async fn update_village(
     if let Err(r) = checked(&session, &f) {
         return r;
     }
-    let done = match parse_value::<UpdateVillage>(body(&f, &["name", "income_target", "township"], &[])) {
-        Ok(req) => c.app.update_village(&session.principal, id, req).await.map_err(|e| refused(&e)),
-        Err(e) => Err(e),
-    };
+    let done = submit(body(&f, &["name", "income_target", "township"], &[]), |req: UpdateVillage| {
+        c.app.update_village(&session.principal, id, req)
+    })
+    .await;
     match done {
         Ok(_) => saved(format!("/setup/villages?saved={id}")),
-        Err(e) => {
-            let status = status_of(&e);
-            form_page(
-                &session,
-                "修改村",
-                "/setup/villages",
-                format!("/setup/villages/{id}"),
-                village_fields(&f, false),
-                e,
-                status,
-            )
-        }
+        Err(e) => form_page(
+            &session,
+            "修改村",
+            "/setup/villages",
+            format!("/setup/villages/{id}"),
+            village_fields(&f, false),
+            e,
+        ),
     }
 }
 
@@ -583,7 +557,6 @@ pub async fn new_household(axum::extract::State(c): State, session: Session, Que
                 "/setup/households/new".into(),
                 fields,
                 Errors::default(),
-                StatusCode::OK,
             )
         }
         Err(e) => failure(&e, Some(&session)),
@@ -599,21 +572,17 @@ pub async fn create_household(
         return r;
     }
     let p = &session.principal;
-    let done = match parse_value::<CreateHousehold>(body(
-        &f,
-        &["village_id", "name", "members"],
-        &["village_id", "members"],
-    )) {
-        Ok(req) => c.app.create_household(p, req).await.map_err(|e| refused(&e)),
-        Err(e) => Err(e),
-    };
+    let done =
+        submit(body(&f, &["village_id", "name", "members"], &["village_id", "members"]), |req: CreateHousehold| {
+            c.app.create_household(p, req)
+        })
+        .await;
     match done {
         Ok(h) => saved(format!("/setup/households?village_id={}&saved={}", h.village_id, h.id)),
         Err(e) => {
             let villages = village_options(&c, p).await.unwrap_or_default();
-            let status = status_of(&e);
             let fields = household_fields(&f, Some(villages));
-            form_page(&session, "新增农户", "/setup/households", "/setup/households/new".into(), fields, e, status)
+            form_page(&session, "新增农户", "/setup/households", "/setup/households/new".into(), fields, e)
         }
     }
 }
@@ -631,7 +600,6 @@ pub async fn household(axum::extract::State(c): State, session: Session, Path(id
                 format!("/setup/households/{id}"),
                 fields,
                 Errors::default(),
-                StatusCode::OK,
             )
         }
         Err(e) => failure(&e, Some(&session)),
@@ -647,24 +615,20 @@ pub async fn update_household(
     if let Err(r) = checked(&session, &f) {
         return r;
     }
-    let done = match parse_value::<UpdateHousehold>(body(&f, &["name", "members"], &["members"])) {
-        Ok(req) => c.app.update_household(&session.principal, id, req).await.map_err(|e| refused(&e)),
-        Err(e) => Err(e),
-    };
+    let done = submit(body(&f, &["name", "members"], &["members"]), |req: UpdateHousehold| {
+        c.app.update_household(&session.principal, id, req)
+    })
+    .await;
     match done {
         Ok(h) => saved(format!("/setup/households?village_id={}&saved={id}", h.village_id)),
-        Err(e) => {
-            let status = status_of(&e);
-            form_page(
-                &session,
-                "修改农户",
-                "/setup/households",
-                format!("/setup/households/{id}"),
-                household_fields(&f, None),
-                e,
-                status,
-            )
-        }
+        Err(e) => form_page(
+            &session,
+            "修改农户",
+            "/setup/households",
+            format!("/setup/households/{id}"),
+            household_fields(&f, None),
+            e,
+        ),
     }
 }
 
@@ -732,7 +696,6 @@ pub async fn new_station(axum::extract::State(c): State, session: Session) -> Re
                 "/setup/stations/new".into(),
                 fields,
                 Errors::default(),
-                StatusCode::OK,
             )
         }
         Err(e) => failure(&e, Some(&session)),
@@ -749,20 +712,16 @@ pub async fn create_station(
     }
     let p = &session.principal;
     let ids = ["village_id", "cooperative_id", "alliance_id"];
-    let done = match parse_value::<CreateStation>(body(
-        &f,
-        &["name", "village_id", "cooperative_id", "alliance_id", "phone"],
-        &ids,
-    )) {
-        Ok(req) => c.app.create_station(p, req).await.map_err(|e| refused(&e)),
-        Err(e) => Err(e),
-    };
+    let done = submit(
+        body(&f, &["name", "village_id", "cooperative_id", "alliance_id", "phone"], &ids),
+        |req: CreateStation| c.app.create_station(p, req),
+    )
+    .await;
     match done {
         Ok(s) => saved(format!("/setup/stations?saved={}", s.id)),
         Err(e) => {
-            let status = status_of(&e);
             let fields = station_fields(&f, station_options(&c, p).await.ok());
-            form_page(&session, "新增服务站", "/setup/stations", "/setup/stations/new".into(), fields, e, status)
+            form_page(&session, "新增服务站", "/setup/stations", "/setup/stations/new".into(), fields, e)
         }
     }
 }
@@ -782,7 +741,6 @@ pub async fn station(axum::extract::State(c): State, session: Session, Path(id):
                 format!("/setup/stations/{id}"),
                 fields,
                 Errors::default(),
-                StatusCode::OK,
             )
         }
         Err(e) => failure(&e, Some(&session)),
@@ -801,24 +759,17 @@ pub async fn update_station(
     // A cleared phone is sent as empty: the API removes it.
     let mut req = body(&f, &["name"], &[]);
     req["phone"] = serde_json::Value::String(text(&f, "phone").trim().to_owned());
-    let done = match parse_value::<UpdateStation>(req) {
-        Ok(req) => c.app.update_station(&session.principal, id, req).await.map_err(|e| refused(&e)),
-        Err(e) => Err(e),
-    };
+    let done = submit(req, |req: UpdateStation| c.app.update_station(&session.principal, id, req)).await;
     match done {
         Ok(_) => saved(format!("/setup/stations?saved={id}")),
-        Err(e) => {
-            let status = status_of(&e);
-            form_page(
-                &session,
-                "修改服务站",
-                "/setup/stations",
-                format!("/setup/stations/{id}"),
-                station_fields(&f, None),
-                e,
-                status,
-            )
-        }
+        Err(e) => form_page(
+            &session,
+            "修改服务站",
+            "/setup/stations",
+            format!("/setup/stations/{id}"),
+            station_fields(&f, None),
+            e,
+        ),
     }
 }
 
@@ -876,15 +827,7 @@ pub async fn new_channel(axum::extract::State(c): State, session: Session) -> Re
     match alliance_options(&c, &session.principal).await {
         Ok(a) => {
             let fields = channel_fields(&HashMap::new(), Some(a));
-            form_page(
-                &session,
-                "新增渠道",
-                "/setup/channels",
-                "/setup/channels/new".into(),
-                fields,
-                Errors::default(),
-                StatusCode::OK,
-            )
+            form_page(&session, "新增渠道", "/setup/channels", "/setup/channels/new".into(), fields, Errors::default())
         }
         Err(e) => failure(&e, Some(&session)),
     }
@@ -899,17 +842,13 @@ pub async fn create_channel(
         return r;
     }
     let p = &session.principal;
-    let done =
-        match parse_value::<CreateChannel>(body(&f, &["code", "name", "fee_rate", "alliance_id"], &["alliance_id"])) {
-            Ok(req) => c.app.create_channel(p, req).await.map_err(|e| refused(&e)),
-            Err(e) => Err(e),
-        };
+    let fields = body(&f, &["code", "name", "fee_rate", "alliance_id"], &["alliance_id"]);
+    let done = submit(fields, |req: CreateChannel| c.app.create_channel(p, req)).await;
     match done {
         Ok(ch) => saved(format!("/setup/channels?saved={}", ch.id)),
         Err(e) => {
-            let status = status_of(&e);
             let fields = channel_fields(&f, alliance_options(&c, p).await.ok());
-            form_page(&session, "新增渠道", "/setup/channels", "/setup/channels/new".into(), fields, e, status)
+            form_page(&session, "新增渠道", "/setup/channels", "/setup/channels/new".into(), fields, e)
         }
     }
 }
@@ -927,7 +866,6 @@ pub async fn channel(axum::extract::State(c): State, session: Session, Path(id):
                 format!("/setup/channels/{id}"),
                 fields,
                 Errors::default(),
-                StatusCode::OK,
             )
         }
         Err(e) => failure(&e, Some(&session)),
@@ -943,24 +881,20 @@ pub async fn update_channel(
     if let Err(r) = checked(&session, &f) {
         return r;
     }
-    let done = match parse_value::<UpdateChannel>(body(&f, &["name", "fee_rate"], &[])) {
-        Ok(req) => c.app.update_channel(&session.principal, id, req).await.map_err(|e| refused(&e)),
-        Err(e) => Err(e),
-    };
+    let done = submit(body(&f, &["name", "fee_rate"], &[]), |req: UpdateChannel| {
+        c.app.update_channel(&session.principal, id, req)
+    })
+    .await;
     match done {
         Ok(_) => saved(format!("/setup/channels?saved={id}")),
-        Err(e) => {
-            let status = status_of(&e);
-            form_page(
-                &session,
-                "修改渠道",
-                "/setup/channels",
-                format!("/setup/channels/{id}"),
-                channel_fields(&f, None),
-                e,
-                status,
-            )
-        }
+        Err(e) => form_page(
+            &session,
+            "修改渠道",
+            "/setup/channels",
+            format!("/setup/channels/{id}"),
+            channel_fields(&f, None),
+            e,
+        ),
     }
 }
 
@@ -1043,15 +977,9 @@ pub async fn users(axum::extract::State(c): State, session: Session, Query(q): Q
 
 pub async fn new_user(axum::extract::State(c): State, session: Session) -> Response {
     match user_fields(&c, &session.principal, &HashMap::new()).await {
-        Ok(fields) => form_page(
-            &session,
-            "新增用户",
-            "/setup/users",
-            "/setup/users/new".into(),
-            fields,
-            Errors::default(),
-            StatusCode::OK,
-        ),
+        Ok(fields) => {
+            form_page(&session, "新增用户", "/setup/users", "/setup/users/new".into(), fields, Errors::default())
+        }
         Err(e) => failure(&e, Some(&session)),
     }
 }
@@ -1076,31 +1004,21 @@ pub async fn create_user(
     };
     let mut names_sent = vec!["username", "password", "role"];
     names_sent.extend(scope);
-    let done = match parse_value::<CreateUser>(body(&f, &names_sent, &["station_id", "village_id", "alliance_id"])) {
-        Ok(req) => c.app.create_user(p, req).await.map_err(|e| refused(&e)),
-        Err(e) => Err(e),
-    };
+    let done = submit(body(&f, &names_sent, &["station_id", "village_id", "alliance_id"]), |req: CreateUser| {
+        c.app.create_user(p, req)
+    })
+    .await;
     match done {
         Ok(u) => saved(format!("/setup/users?saved={}", u.id)),
-        Err(e) => {
-            let status = status_of(&e);
-            match user_fields(&c, p, &f).await {
-                Ok(fields) => {
-                    form_page(&session, "新增用户", "/setup/users", "/setup/users/new".into(), fields, e, status)
-                }
-                Err(e) => failure(&e, Some(&session)),
-            }
-        }
+        Err(e) => match user_fields(&c, p, &f).await {
+            Ok(fields) => form_page(&session, "新增用户", "/setup/users", "/setup/users/new".into(), fields, e),
+            Err(e) => failure(&e, Some(&session)),
+        },
     }
 }
 
-fn user_page(
-    session: &Session,
-    u: &hezuo_app::setup::User,
-    notice: Option<String>,
-    errors: Errors,
-    status: StatusCode,
-) -> Response {
+fn user_page(session: &Session, u: &hezuo_app::setup::User, notice: Option<String>, errors: Errors) -> Response {
+    let status = if errors.is_empty() { StatusCode::OK } else { errors.status };
     let id = u.id;
     let reset = Action {
         id: "reset-password",
@@ -1156,7 +1074,7 @@ fn user_page(
 
 pub async fn user(axum::extract::State(c): State, session: Session, Path(id): Path<i64>) -> Response {
     match c.app.get_user(&session.principal, id).await {
-        Ok(u) => user_page(&session, &u, None, Errors::default(), StatusCode::OK),
+        Ok(u) => user_page(&session, &u, None, Errors::default()),
         Err(e) => failure(&e, Some(&session)),
     }
 }
@@ -1184,19 +1102,13 @@ pub async fn user_action(
             Err(e) => return failure(&e, Some(&session)),
         };
         let e = Errors::one(crate::i18n::show("invalid_field", Some("password"), "is required"));
-        return user_page(&session, &u, None, e, StatusCode::UNPROCESSABLE_ENTITY);
+        return user_page(&session, &u, None, e);
     }
-    let done = match parse_value::<UpdateUser>(req) {
-        Ok(req) => c.app.update_user(p, id, req).await.map_err(|e| refused(&e)),
-        Err(e) => Err(e),
-    };
+    let done = submit(req, |req: UpdateUser| c.app.update_user(p, id, req)).await;
     match done {
-        Ok(u) => user_page(&session, &u, Some(notice.to_owned()), Errors::default(), StatusCode::OK),
+        Ok(u) => user_page(&session, &u, Some(notice.to_owned()), Errors::default()),
         Err(e) => match c.app.get_user(p, id).await {
-            Ok(u) => {
-                let status = status_of(&e);
-                user_page(&session, &u, None, e, status)
-            }
+            Ok(u) => user_page(&session, &u, None, e),
             Err(e) => failure(&e, Some(&session)),
         },
     }
@@ -1249,7 +1161,6 @@ pub async fn new_cooperative(session: Session) -> Response {
         "/setup/cooperatives/new".into(),
         fields,
         Errors::default(),
-        StatusCode::OK,
     )
 }
 
@@ -1261,24 +1172,19 @@ pub async fn create_cooperative(
     if let Err(r) = checked(&session, &f) {
         return r;
     }
-    let done = match parse_value::<CreateCooperative>(body(&f, &["name"], &[])) {
-        Ok(req) => c.app.create_cooperative(&session.principal, req).await.map_err(|e| refused(&e)),
-        Err(e) => Err(e),
-    };
+    let done =
+        submit(body(&f, &["name"], &[]), |req: CreateCooperative| c.app.create_cooperative(&session.principal, req))
+            .await;
     match done {
         Ok(x) => saved(format!("/setup/cooperatives/{}?saved=1", x.id)),
-        Err(e) => {
-            let status = status_of(&e);
-            form_page(
-                &session,
-                "新增合作社",
-                "/setup/cooperatives",
-                "/setup/cooperatives/new".into(),
-                cooperative_fields(&f),
-                e,
-                status,
-            )
-        }
+        Err(e) => form_page(
+            &session,
+            "新增合作社",
+            "/setup/cooperatives",
+            "/setup/cooperatives/new".into(),
+            cooperative_fields(&f),
+            e,
+        ),
     }
 }
 
@@ -1448,31 +1354,27 @@ pub async fn cooperative_form(
     let (form, done): (&'static str, Result<(), Errors>) = match what.as_str() {
         "name" => (
             "name",
-            match parse_value::<UpdateCooperative>(body(&f, &["name"], &[])) {
-                Ok(req) => c.app.update_cooperative(p, id, req).await.map(drop).map_err(|e| refused(&e)),
-                Err(e) => Err(e),
-            },
+            submit(body(&f, &["name"], &[]), |req: UpdateCooperative| c.app.update_cooperative(p, id, req))
+                .await
+                .map(drop),
         ),
         "members" => (
             "member",
-            match parse_value::<CreateMember>(body(
-                &f,
-                &["household_id", "village_id", "capital"],
-                &["household_id", "village_id"],
-            )) {
-                Ok(req) => c.app.add_member(p, id, req).await.map(drop).map_err(|e| refused(&e)),
-                Err(e) => Err(e),
-            },
+            submit(
+                body(&f, &["household_id", "village_id", "capital"], &["household_id", "village_id"]),
+                |req: CreateMember| c.app.add_member(p, id, req),
+            )
+            .await
+            .map(drop),
         ),
         "rules" => {
             let mut names = vec!["effective_from"];
             names.extend(RATES.iter().map(|r| r.0));
             (
                 "rule",
-                match parse_value::<CreateRuleVersion>(body(&f, &names, &[])) {
-                    Ok(req) => c.app.add_rule_version(p, id, req).await.map(drop).map_err(|e| refused(&e)),
-                    Err(e) => Err(e),
-                },
+                submit(body(&f, &names, &[]), |req: CreateRuleVersion| c.app.add_rule_version(p, id, req))
+                    .await
+                    .map(drop),
             )
         }
         _ => return super::not_found(Some(&session)),
