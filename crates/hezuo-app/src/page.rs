@@ -19,21 +19,30 @@ impl PageRequest {
     pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<PageRequest, AppError> {
         let limit = match limit {
             None => Self::DEFAULT_LIMIT,
-            Some(s) => s.parse::<u64>().ok().filter(|l| (1..=Self::MAX_LIMIT).contains(l)).ok_or_else(|| {
+            // Digits only, as the OpenAPI document says: `+5` is no whole number there.
+            Some(s) => digits(s, 3)
+                .and_then(|l| l.parse::<u64>().ok())
+                .filter(|l| (1..=Self::MAX_LIMIT).contains(l))
+                .ok_or_else(|| {
                 AppError::invalid("limit", format!("must be a whole number from 1 to {}", Self::MAX_LIMIT))
             })?,
         };
         let after = match cursor {
             None | Some("") => None,
+            // Exactly the document's `^[0-9]{0,18}$`: what it does not allow is refused.
             Some(s) => Some(
-                s.parse::<i64>()
-                    .ok()
-                    .filter(|c| *c >= 0)
+                digits(s, 18)
+                    .and_then(|d| d.parse::<i64>().ok())
                     .ok_or_else(|| AppError::invalid("cursor", "not a cursor this server gave out"))?,
             ),
         };
         Ok(PageRequest { limit, after })
     }
+}
+
+/// `s` if it is 1 to `max` ASCII digits.
+fn digits(s: &str, max: usize) -> Option<&str> {
+    (1..=max).contains(&s.len()).then_some(s).filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
 }
 
 impl Default for PageRequest {
@@ -87,4 +96,22 @@ where
     <E::PrimaryKey as hezuo_db::sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
 {
     E::find_by_id(id).filter(scope).one(db).await?.ok_or(AppError::NotFound(what))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PageRequest;
+
+    #[test]
+    fn cursors_and_limits_are_what_the_document_allows() {
+        assert_eq!(PageRequest::parse(None, Some("123")).unwrap().after, Some(123));
+        assert_eq!(PageRequest::parse(None, Some(&"9".repeat(18))).unwrap().after, Some(999_999_999_999_999_999));
+        assert!(PageRequest::parse(None, Some(&"0".repeat(19))).is_err(), "longer than maxLength 18");
+        assert!(PageRequest::parse(None, Some("+5")).is_err());
+        assert!(PageRequest::parse(None, Some("-1")).is_err());
+        assert_eq!(PageRequest::parse(Some("500"), None).unwrap().limit, 500);
+        assert!(PageRequest::parse(Some("+5"), None).is_err());
+        assert!(PageRequest::parse(Some("501"), None).is_err());
+        assert!(PageRequest::parse(Some("0"), None).is_err());
+    }
 }
