@@ -99,6 +99,7 @@ async fn a_taobao_shop_from_the_console(app: TestApp) {
         "{}",
         page.html
     );
+    assert!(page.html.contains("<dd id=\"caught-up\">已追平</dd>"), "{}", page.html);
     let (s, prod) = app
         .post(
             &format!("/api/v1/stations/{}/products", t.station),

@@ -135,6 +135,21 @@ struct FeedPage {
     sync_error: Option<String>,
 }
 
+impl FeedPage {
+    /// Whether the last run read every window up to now: a run stopped at its time budget with
+    /// windows left asks for the next one at once, not after the feed's interval.
+    fn caught_up(&self) -> &'static str {
+        match &self.feed {
+            Some(f) => match f.last_run.finished_at {
+                None => "尚未同步",
+                Some(done) if f.next_run_at <= done => "未追平：还有时段未读，马上继续",
+                Some(_) => "已追平",
+            },
+            None => "",
+        }
+    }
+}
+
 fn feed_fields(f: &HashMap<String, String>, stored: Option<&Feed>) -> Vec<Field> {
     let platforms = PLATFORMS.iter().map(|(v, l)| ((*v).to_owned(), (*l).to_owned())).collect();
     let secret_hint = |set: bool| if set { "已设置：留空则保留原值" } else { "未设置" };
