@@ -3,19 +3,13 @@
 //! product its merchant code, 同步进行中 while a run is under way, refused addresses beside
 //! their field with the networks allowed, and a webhook endpoint whose secret is shown once.
 
-use crate::visitor::{PASSWORD, Page, Visitor, user};
+use crate::visitor::{PASSWORD, Visitor, beside, user};
 use chrono::{TimeDelta, Utc};
 use hezuo_core::Money;
 use hezuo_platforms::Credentials;
 use hezuo_tests::fake_platform::{FakeLine, FakeOrder, FakePlatform, FakeStatus, Kind};
 use hezuo_tests::{TestApp, db_tests, json};
 use reqwest::StatusCode;
-
-fn beside(p: &Page, field: &str) -> String {
-    let start = format!("<p class=\"error\" id=\"{field}-error\">");
-    let at = p.html.find(&start).unwrap_or_else(|| panic!("no error beside {field}: {}", p.html)) + start.len();
-    p.html[at..].split("</p>").next().unwrap().to_owned()
-}
 
 async fn alliance_of(app: &TestApp, alliance: i64) -> Visitor {
     user(app, "lianmeng", "alliance", ("alliance_id", alliance)).await;

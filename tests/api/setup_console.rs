@@ -2,7 +2,7 @@
 //! edits like the API, shows each refusal beside its field in Chinese (a repeated code as
 //! 已存在), refuses a forged form and another role, and stores nothing when it refuses.
 
-use crate::visitor::{PASSWORD, Page, Visitor, staff_of, user};
+use crate::visitor::{PASSWORD, Page, Visitor, beside, staff_of, user};
 use hezuo_tests::{TestApp, db_tests};
 use reqwest::StatusCode;
 
@@ -20,13 +20,6 @@ fn saved(p: &Page) -> i64 {
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
     let to = p.location.as_deref().unwrap();
     to.rsplit("saved=").next().unwrap().parse().unwrap_or_else(|_| panic!("{to}"))
-}
-
-/// The Chinese error beside `field` on a refused form.
-fn beside(p: &Page, field: &str) -> String {
-    let start = format!("<p class=\"error\" id=\"{field}-error\">");
-    let at = p.html.find(&start).unwrap_or_else(|| panic!("no error beside {field}: {}", p.html)) + start.len();
-    p.html[at..].split("</p>").next().unwrap().to_owned()
 }
 
 async fn count(app: &TestApp, table: &str) -> String {

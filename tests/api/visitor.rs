@@ -86,3 +86,10 @@ pub fn chinese_404(p: &Page) {
     assert_eq!(p.status, StatusCode::NOT_FOUND);
     assert!(p.html.contains("lang=\"zh-CN\"") && p.html.contains("页面不存在"), "{}", p.html);
 }
+
+/// The Chinese error beside `field` on a refused form.
+pub fn beside(p: &Page, field: &str) -> String {
+    let start = format!("<p class=\"error\" id=\"{field}-error\">");
+    let at = p.html.find(&start).unwrap_or_else(|| panic!("no error beside {field}: {}", p.html)) + start.len();
+    p.html[at..].split("</p>").next().unwrap().to_owned()
+}

@@ -88,8 +88,8 @@ pub fn to_xlsx(tables: &[Table]) -> Result<Vec<u8>, AppError> {
     let ratio = Format::new().set_num_format("0.0000");
     // An xlsx number is an IEEE double: the exact decimal text is read as the nearest one, for
     // display only (no arithmetic on it; the exact figures are in the CSV and the API).
-    let num =
-        |exact: String| exact.parse::<f64>().map_err(|_| AppError::Internal(format!("xlsx: {exact} is not a number")));
+    #[rustfmt::skip]
+    let num = |exact: String| exact.parse::<f64>().map_err(|_| AppError::Internal(format!("xlsx: {exact} is not a number"))); // not money: the cell's display value for Excel, written from the exact text; nothing is computed with it
     for t in tables {
         let sheet = book.add_worksheet();
         sheet.set_name(t.title).map_err(x)?;

@@ -3,7 +3,7 @@
 //! and the alliance's webhook endpoints with their deliveries. The same use cases as
 //! `PUT /channels/{id}/feed`, `feed:sync` and `/webhooks`.
 
-use super::setup::{Cell, Field, Kind, body, cell, checked, field, link, text};
+use super::setup::{Cell, Field, Kind, SavedQuery, body, cell, checked, field, link, text};
 use super::staff::all_pages;
 use super::{Errors, Layout, State, failure, parse_value, render};
 use crate::i18n;
@@ -18,7 +18,6 @@ use hezuo_app::feeds::{Feed, PutFeed};
 use hezuo_app::setup::Channel;
 use hezuo_app::webhooks::{CreateWebhook, PatchWebhook, Webhook};
 use hezuo_app::{AppError, Principal};
-use serde::Deserialize;
 use std::collections::HashMap;
 
 const MAX_ROWS: usize = 5_000;
@@ -61,16 +60,17 @@ pub async fn channels(axum::extract::State(c): State, session: Session) -> Respo
         Ok(l) => l,
         Err(e) => return failure(&e, Some(&session)),
     };
+    let l = session.layout("平台店铺");
     let mut rows = Vec::with_capacity(list.len());
     for ch in list {
         let state = match c.app.get_feed(p, ch.id).await {
-            Ok(f) => feed_state(&f, &session.layout("")),
+            Ok(f) => feed_state(&f, &l),
             Err(AppError::NotFound(_)) => "未接入".to_owned(),
             Err(e) => return failure(&e, Some(&session)),
         };
         rows.push(vec![link(format!("{}（{}）", ch.name, ch.code), format!("/channels/{}/feed", ch.id)), cell(state)]);
     }
-    render(StatusCode::OK, &ChannelsPage { l: session.layout("平台店铺"), rows })
+    render(StatusCode::OK, &ChannelsPage { l, rows })
 }
 
 fn platform_label(code: &str) -> &'static str {
@@ -281,12 +281,6 @@ pub async fn save_feed(
             feed_page(&c, &session, id, Some((&f, e)), None, None, status).await
         }
     }
-}
-
-#[derive(Deserialize, Default)]
-pub struct SavedQuery {
-    #[serde(default)]
-    saved: String,
 }
 
 /// `GET /channels/{id}/feed`: the feed's state, parked items and settings.

@@ -269,10 +269,6 @@ where
     call(req).await.map_err(|e| Errors::from_app(&e))
 }
 
-fn status_of(e: &Errors) -> StatusCode {
-    e.status
-}
-
 async fn names<T>(
     fetch: impl std::future::Future<Output = Result<Vec<T>, AppError>>,
     f: impl Fn(&T) -> (i64, String),
@@ -1327,7 +1323,7 @@ async fn cooperative_page(
 #[derive(Deserialize, Default)]
 pub struct SavedQuery {
     #[serde(default)]
-    saved: String,
+    pub saved: String,
 }
 
 pub async fn cooperative(
@@ -1382,7 +1378,7 @@ pub async fn cooperative_form(
     match done {
         Ok(()) => saved(format!("/setup/cooperatives/{id}?saved=1")),
         Err(errors) => {
-            let status = status_of(&errors);
+            let status = errors.status;
             cooperative_page(&c, &session, id, None, Some(Sent { form, fields: &f, errors }), status).await
         }
     }
